@@ -1,0 +1,48 @@
+# detlab: `make demo` and `make test` each do the whole set-up (Debian packages, configure, build) first.
+#   make demo    run the main job on the embedded BCCD data set
+#   make test    run the whole test suite through ctest
+#   make build   set up and build only
+# Variables: BUILD (build folder, default build), JOBS (parallel jobs, default: all cores).
+
+BUILD ?= build
+JOBS  ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+# Debian 12 packages (DESIGN.md). libopenblas0-pthread matters: without it LibTorch falls back to the
+# reference BLAS (about 15x slower). python3-torchvision exports the reference models for parity tests.
+DEB_PACKAGES := cmake g++ ninja-build libtorch-dev libopencv-dev libopencv-contrib-dev libdlib-dev \
+  libboost-program-options-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libopenblas0-pthread \
+  python3-torchvision python3-matplotlib python3-pandas jupyter-nbconvert python3-ipykernel
+
+DETLAB := $(BUILD)/src/cli/detlab
+
+.PHONY: all deps configure build test demo clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+demo: build
+	$(DETLAB) dataset stats datasets/bccd
+
+clean:
+	rm -rf $(BUILD)

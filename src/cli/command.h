@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// The detlab command table: one entry per subcommand, each implemented in cmd_<name>.cpp.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace detlab::cli {
+
+/// A subcommand. run() receives the arguments after the subcommand name and returns the exit code:
+/// 0 success, 1 internal error, 2 bad input or usage (a one-line message naming the file and field).
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands();
+
+/// Runs `detlab <args...>` in-process: dispatch, --help / --version, error handling and exit codes.
+int run(const std::vector<std::string>& args);
+
+// One per cmd_<name>.cpp.
+int cmd_list(const std::vector<std::string>& args);
+int cmd_dataset(const std::vector<std::string>& args);
+
+}  // namespace detlab::cli

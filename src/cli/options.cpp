@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Shared option handling for subcommands.
+#include "cli/options.h"
+
+#include <opencv2/core/utility.hpp>
+
+#include <iostream>
+#include <thread>
+
+#include "core/progress.h"
+
+namespace detlab::cli {
+
+namespace {
+ThreadHook g_thread_hook = nullptr;
+}
+
+void set_thread_hook(ThreadHook hook) { g_thread_hook = hook; }
+
+void add_common_options(po::options_description& desc, CommonOptions& opts, bool config) {
+  desc.add_options()("help,h", "show this help")(
+      "threads,j", po::value<int>(&opts.threads)->default_value(0), "worker threads (0 = all cores)")(
+      "quiet,q", po::bool_switch(&opts.quiet), "no progress bars");
+  if (config)
+    desc.add_options()("set", po::value<std::vector<std::string>>(&opts.overrides)->composing(),
+                       "override a config key, e.g. --set detector.postprocess.nms_iou=0.5 (repeatable; "
+                       "value is YAML; @file.yaml replaces a subtree)");
+}
+
+void add_run_options(po::options_description& desc, CommonOptions& opts) {
+  desc.add_options()("seed", po::value<uint64_t>(&opts.seed)->default_value(0), "random seed")(
+      "device", po::value<std::string>(&opts.device)->default_value("cpu"), "cpu or cuda");
+}
+
+void apply_common_options(const CommonOptions& opts) {
+  const int threads = opts.threads > 0 ? opts.threads : static_cast<int>(std::thread::hardware_concurrency());
+  cv::setNumThreads(threads);
+  if (g_thread_hook) g_thread_hook(threads);
+  ProgressBar::set_enabled(!opts.quiet);
+}
+
+bool parse_args(const std::vector<std::string>& args, const std::string& usage, po::options_description& desc,
+                const po::positional_options_description& positional, po::variables_map& vm) {
+  po::store(po::command_line_parser(args).options(desc).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << desc << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+}  // namespace detlab::cli

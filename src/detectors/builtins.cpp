@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// builtin_registries(): the one place that calls every folder's register_*() function.
+#include "pipeline/registries.h"
+
+namespace detlab {
+
+const Registries& builtin_registries() {
+  // A function-local static is initialised once, thread-safely, on first use; nothing registers itself.
+  static const Registries registries = [] {
+    Registries r;
+    return r;
+  }();
+  return registries;
+}
+
+}  // namespace detlab
