@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Tests of the config tree: typed reads, _base_ inheritance, --set overrides, unknown-key errors.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "config/config.h"
+#include "core/error.h"
+
+using namespace detlab;
+
+namespace {
+const std::string kData = std::string(DETLAB_REPO_ROOT) + "/tests/config/data/";
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("typed reads of scalars and lists", "[config]") {
+  const Config c = Config::parse("i: 3\nf: 0.25\nb: true\ns: text\nq: \"7\"\nl: [1, 2, 3]\nll: [[1, 2], [3.5]]\n");
+  CHECK(c.get<int>("i") == 3);
+  CHECK(c.get<float>("f") == 0.25f);
+  CHECK(c.get<double>("i") == 3.0);
+  CHECK(c.get<bool>("b"));
+  CHECK(c.get<std::string>("s") == "text");
+  CHECK(c.get<std::string>("q") == "7");
+  CHECK(c.get<std::vector<int>>("l") == std::vector<int>{1, 2, 3});
+  CHECK(c.get<std::vector<std::vector<float>>>("ll") == std::vector<std::vector<float>>{{1, 2}, {3.5f}});
+  CHECK(c.get<int>("missing", 9) == 9);
+  CHECK_NOTHROW(c.expect_consumed());
+}
+
+TEST_CASE("type errors and missing keys name the dotted path", "[config]") {
+  const Config c = Config::parse("a: {b: {c: x}}\nn: [1, two]\n", "cfg.yaml");
+  CHECK(error_of([&] { c.child("a").child("b").get<int>("c"); }) == "cfg.yaml: a.b.c: expected an integer, got 'x'");
+  CHECK(error_of([&] { c.child("a").get<int>("zz"); }) == "cfg.yaml: a.zz: missing required key");
+  CHECK(error_of([&] { c.get<std::vector<int>>("n"); }) == "cfg.yaml: n[1]: expected an integer, got 'two'");
+  CHECK(error_of([&] { c.get<int>("a"); }) == "cfg.yaml: a: expected an integer, got a map");
+  CHECK(error_of([] { Config::parse("a: [1, 2", "bad.yaml"); }).rfind("bad.yaml: YAML syntax error", 0) == 0);
+}
+
+TEST_CASE("unknown keys are errors with the full dotted path and a suggestion", "[config]") {
+  const Config c = Config::parse("detector:\n  proposals: {type: x, max_proposalz: 5, stride: 4}\n", "exp.yaml");
+  const Config p = c.child("detector").child("proposals");
+  p.get<std::string>("type");
+  p.get<int>("stride");
+  p.get<int>("max_proposals", 2000);  // the parser asked for the correct spelling
+  CHECK(error_of([&] { c.expect_consumed(); }) ==
+        "exp.yaml: detector.proposals.max_proposalz (did you mean 'max_proposals'?): unknown key");
+}
+
+TEST_CASE("_base_ inheritance merges maps and replaces swapped components", "[config]") {
+  const Config c = Config::load(kData + "child.yaml");
+  CHECK(c.get<std::string>("name") == "child");
+  CHECK(c.child("dataset").get<std::string>("path") == "datasets/bccd");  // inherited
+  const Config det = c.child("detector");
+  CHECK(det.child("postprocess").get<float>("nms_iou") == 0.5f);        // overridden
+  CHECK(det.child("postprocess").get<float>("score_thresh") == 0.05f);  // merged from the base
+  // A different `type` replaces the base's component: selective search options must not leak in.
+  CHECK(det.child("proposals").get<std::string>("type") == "sliding_window");
+  CHECK_FALSE(det.child("proposals").has("mode"));
+  CHECK(error_of([&] { Config::load(kData + "cycle_a.yaml"); }).find("inheritance cycle") != std::string::npos);
+  CHECK(error_of([&] { Config::load(kData + "nope.yaml"); }).find("config file not found") != std::string::npos);
+}
+
+TEST_CASE("--set overrides of every value kind", "[config]") {
+  Config c = Config::load(kData + "base.yaml");
+  c.apply_overrides({"detector.postprocess.nms_iou=0.6", "detector.proposals.max_proposals=500",
+                     "eval.flag=false", "name=renamed", "eval.protocols=[coco, voc07]", "new.deep.key=3"});
+  CHECK(c.child("detector").child("postprocess").get<float>("nms_iou") == 0.6f);
+  CHECK(c.child("detector").child("proposals").get<int>("max_proposals") == 500);
+  CHECK_FALSE(c.child("eval").get<bool>("flag"));
+  CHECK(c.get<std::string>("name") == "renamed");
+  CHECK(c.child("eval").get<std::vector<std::string>>("protocols") == std::vector<std::string>{"coco", "voc07"});
+  CHECK(c.child("new").child("deep").get<int>("key") == 3);
+
+  c.set("detector.proposals=@" + kData + "stage_rpn.yaml");  // whole-stage swap
+  CHECK(c.child("detector").child("proposals").get<std::string>("type") == "rpn");
+  CHECK_FALSE(c.child("detector").child("proposals").has("mode"));
+
+  CHECK(error_of([&] { c.set("novalue"); }).find("expected key=value") != std::string::npos);
+  CHECK(error_of([&] { c.set("name.sub=1"); }).find("is not a map") != std::string::npos);
+}
+
+TEST_CASE("list items can be overridden by index", "[config]") {
+  Config c = Config::parse("sizes: [32, 64, 128]\n");
+  c.set("sizes[1]=48");
+  CHECK(c.get<std::vector<int>>("sizes") == std::vector<int>{32, 48, 128});
+  CHECK(error_of([&] { c.set("sizes[5]=1"); }).find("index out of range") != std::string::npos);
+}
+
+TEST_CASE("dump and hash are stable and reflect overrides", "[config]") {
+  Config a = Config::load(kData + "child.yaml");
+  Config b = Config::load(kData + "child.yaml");
+  CHECK(a.hash() == b.hash());
+  CHECK(a.hash().size() == 16);
+  b.set("detector.postprocess.nms_iou=0.55");
+  CHECK(a.hash() != b.hash());
+  const Config round = Config::parse(a.dump());
+  CHECK(round.hash() == a.hash());
+  Config copy = a.clone();
+  copy.set("name=x");
+  CHECK(a.get<std::string>("name") == "child");
+}
