@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// read_image_size (header parsing) against the full-decode reference on every fixture image and on PNG / BMP.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/error.h"
+#include "data/data_test_util.h"
+#include "data/image_header.h"
+
+using namespace detlab;
+using namespace detlab::test;
+namespace fs = std::filesystem;
+
+TEST_CASE("read_image_size matches a full decode on every fixture JPEG", "[data][image_header]") {
+  size_t n = 0;
+  for (const fs::path& dir : {test_data("voc2012-sample/JPEGImages"), test_data("dlib-faces"), repo_path("datasets/bccd/JPEGImages")}) {
+    size_t in_dir = 0;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().extension() != ".jpg" || (dir.filename() == "JPEGImages" && in_dir >= 40)) continue;
+      CHECK(read_image_size(e.path()) == read_image_size_decoded(e.path()));
+      ++n, ++in_dir;
+    }
+  }
+  CHECK(n >= 40 + 9 + 40);
+}
+
+TEST_CASE("read_image_size reads PNG, BMP and progressive JPEG headers", "[data][image_header]") {
+  TempDir tmp("header");
+  const cv::Mat img(23, 37, CV_8UC3, cv::Scalar(10, 20, 30));
+  for (const char* name : {"a.png", "a.bmp", "a.jpg", "a.tif"}) {
+    REQUIRE(cv::imwrite((tmp / name).string(), img));
+    CHECK(read_image_size(tmp / name) == cv::Size(37, 23));
+  }
+  REQUIRE(cv::imwrite((tmp / "p.jpg").string(), img, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+  CHECK(read_image_size(tmp / "p.jpg") == cv::Size(37, 23));
+  const cv::Mat grey(5, 300, CV_8UC1, cv::Scalar(7));
+  REQUIRE(cv::imwrite((tmp / "g.png").string(), grey));
+  CHECK(read_image_size(tmp / "g.png") == cv::Size(300, 5));
+}
+
+TEST_CASE("read_image_size: missing or corrupt files are InputErrors", "[data][image_header][bad_input]") {
+  TempDir tmp("header_bad");
+  CHECK(input_error_of([&] { read_image_size(tmp / "none.jpg"); }).find("none.jpg: image") != std::string::npos);
+  std::ofstream(tmp / "junk.jpg") << "\xFF\xD8\xFF\xE0 junk";
+  CHECK(input_error_of([&] { read_image_size(tmp / "junk.jpg"); }).find("junk.jpg: image") != std::string::npos);
+  std::ofstream(tmp / "text.png") << "hello";
+  CHECK(input_error_of([&] { read_image_size(tmp / "text.png"); }).find("text.png: image") != std::string::npos);
+}
