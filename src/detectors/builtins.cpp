@@ -9,6 +9,10 @@ const Registries& builtin_registries() {
   // A function-local static is initialised once, thread-safely, on first use; nothing registers itself.
   static const Registries registries = [] {
     Registries r;
+    register_proposal_stages(r.proposals);
+    register_feature_stages(r.features);
+    register_classifier_stages(r.classifiers);
+    register_detectors(r.detectors);
     return r;
   }();
   return registries;

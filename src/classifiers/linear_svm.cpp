@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// linear_svm: one-vs-rest linear SVMs with hard-negative mining rounds and optional ridge box regression.
+#include "classifiers/linear_svm.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <limits>
+
+#include <opencv2/core.hpp>
+
+#include "classifiers/svm_trainer.h"
+#include "core/error.h"
+#include "pipeline/model_dir.h"
+#include "pipeline/parallel.h"
+#include "pipeline/training.h"
+
+namespace detlab {
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+constexpr const char* kFile = "linear_svm.json";
+/// Fewer regression samples than this give no regressor for the class (the ridge fit would be noise).
+constexpr int kMinRegressionSamples = 10;
+
+float sigmoid(float m) { return 1.f / (1.f + std::exp(-m)); }
+
+class LinearSvmClassifier final : public ClassifierStage {
+ public:
+  explicit LinearSvmClassifier(const LinearSvmOptions& opts) : opts_(opts) {
+    DETLAB_REQUIRE(opts.num_classes >= 1, "linear_svm needs at least one class", opts.num_classes);
+  }
+
+  std::string_view name() const override { return "linear_svm"; }
+  int num_classes() const override { return opts_.num_classes; }
+
+  int64_t num_parameters() const override {
+    int64_t n = 0;
+    for (const LinearModel& m : models_) n += static_cast<int64_t>(m.w.size()) + (m.w.empty() ? 0 : 1);
+    for (const RidgeRegressor& r : regressors_) n += r.empty() ? 0 : (r.w.rows + 1) * 4;
+    return n;
+  }
+
+  RegionScores classify(const RegionFeatures& f) override {
+    DETLAB_REQUIRE(!models_.empty(), "linear_svm is not trained (train it, or load a trained model)");
+    DETLAB_REQUIRE(!f.device, "linear_svm needs host features (N x D CV_32F)");
+    const int n = f.rows(), k = opts_.num_classes;
+    RegionScores out;
+    out.scores = cv::Mat::zeros(n, k + 1, CV_32F);
+    const bool regress = has_regressors();
+    if (regress) out.deltas = cv::Mat::zeros(n, 4 * k, CV_32F);
+    if (n == 0) return out;
+    DETLAB_REQUIRE(f.host.type() == CV_32F, "features must be CV_32F", f.host.type());
+    for (int c = 0; c < k; ++c) {
+      const LinearModel& m = models_[c];
+      if (m.w.empty()) continue;  // a class without training boxes never fires
+      const int d = static_cast<int>(m.w.size());
+      DETLAB_REQUIRE(f.host.cols >= d, "features shorter than the model", f.host.cols, d);
+      const cv::Mat w(d, 1, CV_32F, const_cast<float*>(m.w.data()));
+      const cv::Mat margins = f.host.colRange(0, d) * w;
+      for (int i = 0; i < n; ++i) {
+        if (f.group(i) != group_[c]) continue;
+        out.scores.at<float>(i, c + 1) = sigmoid(margins.at<float>(i) + m.b);
+        if (regress && !regressors_[c].empty()) {
+          const auto dl = regressors_[c].predict(f.host.ptr<float>(i));
+          for (int j = 0; j < 4; ++j) out.deltas.at<float>(i, 4 * c + j) = dl[j];
+        }
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      float best = 0.f;
+      for (int c = 1; c <= k; ++c) best = std::max(best, out.scores.at<float>(i, c));
+      out.scores.at<float>(i, 0) = 1.f - best;
+    }
+    return out;
+  }
+
+  void fit(const ClassifierTrainContext& ctx) override {
+    DETLAB_REQUIRE(ctx.source != nullptr, "ClassifierTrainContext::source is required");
+    RegionSource& src = *ctx.source;
+    DETLAB_REQUIRE(src.num_classes() == opts_.num_classes, "classifier built for another number of classes",
+                   src.num_classes(), opts_.num_classes);
+    const int k = opts_.num_classes;
+    group_.resize(k);
+    for (int c = 0; c < k; ++c) group_[c] = src.group_of_class(c);
+    models_.clear();
+    regressors_.assign(k, RidgeRegressor{});
+    log_.clear();
+
+    std::vector<ClassSamples> samples = collect_initial_samples(src, opts_.mining, ctx.seed);
+    for (int c = 0; c < k; ++c)
+      if (samples[c].positives.empty())
+        std::cerr << "warning: linear_svm: class '" << src.class_names()[c]
+                  << "' has no training boxes; it will never be detected\n";
+    train_all(samples, ctx.threads, 0, std::vector<int>(k, 0));
+    const ClassScorer scorer = [this](int c, const float* row) {
+      return models_[c].w.empty() ? -std::numeric_limits<float>::infinity() : models_[c].score(row);
+    };
+    const bool regress = opts_.box_regression.enabled;
+    for (int r = 1; r <= opts_.mining.rounds; ++r) {
+      const auto added = mine_hard_negatives(src, opts_.mining, scorer, r, ctx.seed, samples,
+                                             regress && r == opts_.mining.rounds ? &opts_.box_regression : nullptr);
+      train_all(samples, ctx.threads, r, added);
+    }
+    if (regress) {
+      if (opts_.mining.rounds == 0)  // no mining pass ran: one pass only to collect regression samples
+        mine_hard_negatives(src, opts_.mining, scorer, 1, ctx.seed, samples, &opts_.box_regression);
+      for (int c = 0; c < k; ++c)
+        if (samples[c].reg_features.rows >= kMinRegressionSamples)
+          regressors_[c] = fit_ridge(samples[c].reg_features, samples[c].reg_targets, opts_.box_regression.lambda);
+    }
+    if (!ctx.out_dir.empty()) write_log(ctx.out_dir / "train_log.csv");
+  }
+
+  void save(const std::filesystem::path& dir) const override {
+    DETLAB_REQUIRE(!models_.empty(), "linear_svm is not trained; nothing to save");
+    nlohmann::json j;
+    j["num_classes"] = opts_.num_classes;
+    j["groups"] = group_;
+    j["models"] = nlohmann::json::array();
+    for (const LinearModel& m : models_) j["models"].push_back({{"w", m.w}, {"b", m.b}});
+    j["regressors"] = nlohmann::json::array();
+    for (const RidgeRegressor& r : regressors_) {
+      if (r.empty()) {
+        j["regressors"].push_back(nullptr);
+        continue;
+      }
+      std::vector<float> w(r.w.begin<float>(), r.w.end<float>()), b(r.b.begin<float>(), r.b.end<float>());
+      j["regressors"].push_back({{"w", w}, {"b", b}});
+    }
+    write_versioned_json(dir / kFile, "linear_svm", kFormatVersion, j);
+  }
+
+  void load(const std::filesystem::path& dir) override {
+    const auto file = dir / kFile;
+    const nlohmann::json j = read_versioned_json(file, "linear_svm", kFormatVersion);
+    std::vector<LinearModel> models;
+    std::vector<int> groups;
+    std::vector<RidgeRegressor> regs;
+    read_json_fields(file, [&] {
+      if (j.at("num_classes").get<int>() != opts_.num_classes)
+        throw InputError(file.string(), "num_classes",
+                         "model has " + std::to_string(j.at("num_classes").get<int>()) + " classes, config " +
+                             std::to_string(opts_.num_classes));
+      groups = j.at("groups").get<std::vector<int>>();
+      for (const auto& m : j.at("models")) models.push_back({m.at("w").get<std::vector<float>>(), m.at("b").get<float>()});
+      for (const auto& r : j.at("regressors")) {
+        RidgeRegressor rr;
+        if (!r.is_null()) {
+          const auto w = r.at("w").get<std::vector<float>>();
+          const auto b = r.at("b").get<std::vector<float>>();
+          if (w.size() % 4 != 0 || b.size() != 4) throw InputError(file.string(), "regressors", "bad shape");
+          rr.w = cv::Mat(static_cast<int>(w.size() / 4), 4, CV_32F, const_cast<float*>(w.data())).clone();
+          rr.b = cv::Mat(1, 4, CV_32F, const_cast<float*>(b.data())).clone();
+        }
+        regs.push_back(rr);
+      }
+    });
+    if (static_cast<int>(models.size()) != opts_.num_classes || static_cast<int>(groups.size()) != opts_.num_classes ||
+        static_cast<int>(regs.size()) != opts_.num_classes)
+      throw InputError(file.string(), "models", "one model, group and regressor entry per class expected");
+    for (int c = 0; c < opts_.num_classes; ++c)
+      if (!regs[c].empty() && regs[c].w.rows != static_cast<int>(models[c].w.size()))
+        throw InputError(file.string(), "regressors", "regressor length differs from the SVM's");
+    models_ = std::move(models);
+    group_ = std::move(groups);
+    regressors_ = std::move(regs);
+  }
+
+ private:
+  bool has_regressors() const {
+    for (const RidgeRegressor& r : regressors_)
+      if (!r.empty()) return true;
+    return false;
+  }
+
+  void train_all(const std::vector<ClassSamples>& samples, int threads, int round, const std::vector<int>& added) {
+    const int k = opts_.num_classes;
+    std::vector<LinearModel> models(k);
+    std::vector<double> seconds(k, 0.0);
+    SvmTrainOptions so;
+    so.c_positive = opts_.C * opts_.positive_weight;
+    so.c_negative = opts_.C;
+    so.epsilon = opts_.epsilon;
+    so.max_iterations = opts_.max_iterations;
+    parallel_for(k, threads, [&](int c, int) {
+      const ClassSamples& s = samples[c];
+      if (s.positives.empty() || s.negatives.empty()) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      cv::Mat x;
+      cv::vconcat(s.positives, s.negatives, x);
+      std::vector<int> y(x.rows, -1);
+      std::fill(y.begin(), y.begin() + s.positives.rows, 1);
+      models[c] = train_linear_svm(x, y, so);
+      seconds[c] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    });
+    models_ = std::move(models);
+    for (int c = 0; c < k; ++c) {
+      const ClassSamples& s = samples[c];
+      int pos_err = 0, neg_err = 0;
+      if (!models_[c].w.empty()) {
+        for (int i = 0; i < s.positives.rows; ++i) pos_err += models_[c].score(s.positives.ptr<float>(i)) <= 0;
+        for (int i = 0; i < s.negatives.rows; ++i) neg_err += models_[c].score(s.negatives.ptr<float>(i)) > 0;
+      }
+      log_.push_back({round, c, s.positives.rows, s.negatives.rows, added[c], pos_err, neg_err, seconds[c]});
+    }
+  }
+
+  void write_log(const std::filesystem::path& file) const {
+    std::ofstream out(file);
+    out << "round,class,positives,negatives,new_negatives,positive_errors,negative_errors,svm_seconds\n";
+    for (const LogRow& r : log_)
+      out << r.round << "," << r.cls << "," << r.pos << "," << r.neg << "," << r.added << "," << r.pos_err << ","
+          << r.neg_err << "," << r.seconds << "\n";
+  }
+
+  struct LogRow {
+    int round, cls, pos, neg, added, pos_err, neg_err;
+    double seconds;
+  };
+
+  LinearSvmOptions opts_;
+  std::vector<LinearModel> models_;      // per class; empty w = no training boxes
+  std::vector<int> group_;               // feature group of each class
+  std::vector<RidgeRegressor> regressors_;  // per class; empty = none
+  std::vector<LogRow> log_;
+};
+
+}  // namespace
+
+LinearSvmOptions parse_linear_svm(const Config& node, int num_classes) {
+  LinearSvmOptions o;
+  o.num_classes = num_classes;
+  o.C = node.get<float>("C", o.C);
+  o.positive_weight = node.get<float>("positive_weight", o.positive_weight);
+  o.epsilon = node.get<float>("epsilon", o.epsilon);
+  o.max_iterations = node.get<int>("max_iterations", o.max_iterations);
+  if (node.has("mining")) o.mining = parse_mining(node.child("mining"));
+  if (node.has("box_regression")) {
+    const Config r = node.child("box_regression");
+    o.box_regression.enabled = r.get<bool>("enabled", true);
+    o.box_regression.lambda = r.get<float>("lambda", o.box_regression.lambda);
+    o.box_regression.min_iou = r.get<float>("min_iou", o.box_regression.min_iou);
+    o.box_regression.max_samples = r.get<int>("max_samples", o.box_regression.max_samples);
+    if (!(o.box_regression.lambda > 0)) throw InputError(r.file(), r.child_path("lambda"), "must be > 0");
+    if (!(o.box_regression.min_iou > 0 && o.box_regression.min_iou <= 1))
+      throw InputError(r.file(), r.child_path("min_iou"), "must be in (0, 1]");
+    if (o.box_regression.max_samples < 1) throw InputError(r.file(), r.child_path("max_samples"), "must be >= 1");
+  }
+  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
+  if (!(o.C > 0)) fail("C", "must be > 0");
+  if (!(o.positive_weight > 0)) fail("positive_weight", "must be > 0");
+  if (!(o.epsilon > 0)) fail("epsilon", "must be > 0");
+  if (o.max_iterations < 1) fail("max_iterations", "must be >= 1");
+  if (num_classes < 1) throw InputError(node.file(), node.path(), "linear_svm needs the dataset's classes");
+  return o;
+}
+
+std::unique_ptr<ClassifierStage> make_linear_svm(const LinearSvmOptions& opts) {
+  return std::make_unique<LinearSvmClassifier>(opts);
+}
+
+}  // namespace detlab

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// register_detectors(): the meta-architectures and whole-detector families (names = file stems).
+#include "detectors/dlib_fhog.h"
+#include "detectors/staged.h"
+#include "pipeline/registries.h"
+
+namespace detlab {
+
+void register_detectors(Registry<Detector>& r) {
+  r.add("staged", build_staged,
+        "optional backbone -> proposals -> region features -> classifier -> NMS (HOG+SVM, R-CNN, Fast R-CNN)");
+  r.add(
+      "dlib_fhog",
+      [](const Config& c, BuildContext& b) { return make_dlib_fhog(parse_dlib_fhog(c, b.class_names), c.hash()); },
+      "dlib's scan_fhog_pyramid + structural SVM, one detector per class (reference)");
+}
+
+}  // namespace detlab

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// staged: the proposals -> region features -> classifier meta-architecture (HOG+SVM, R-CNN, Fast R-CNN).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "detectors/postprocess.h"
+#include "pipeline/build_context.h"
+#include "pipeline/detector.h"
+#include "pipeline/stages.h"
+
+namespace detlab {
+
+/// The stages of a staged detector. backbone is optional; the others are required.
+struct StagedParts {
+  std::unique_ptr<BackboneStage> backbone;
+  std::unique_ptr<ProposalStage> proposals;
+  std::unique_ptr<FeatureStage> features;
+  std::unique_ptr<ClassifierStage> classifier;
+};
+
+struct StagedOptions {
+  PostprocessOptions post;
+  std::vector<std::string> class_names;  // label order; saved with the model and checked on load
+  std::string config_hash;               // Config::hash() of the detector node (saved; a mismatch warns)
+  std::string config_file;               // for messages about the config ("<string>" when built in code)
+  std::string config_path = "detector";  // dotted path of the detector node
+};
+
+/// A detector made of stages, as in detectron2's GeneralizedRCNN: optional shared backbone -> proposals ->
+/// region features -> classifier -> box decoding, per-class NMS, top-k (detectors/postprocess.h).
+/// fit(): the proposal stage learns data-dependent settings (window shapes), the feature stage adopts its
+/// window shapes, then the classifier trains on the training images seen through those stages (hard-negative
+/// mining for linear_svm). Per-image work runs on TrainContext::threads workers.
+/// detect() times: "backbone" (if any), "proposals", "features", "classifier", "post".
+/// requires (make_staged): proposals, features, classifier set; classifier->num_classes() ==
+/// class_names.size(); a sliding-window proposal stage has one window shape or one per class.
+std::unique_ptr<Detector> make_staged(StagedParts parts, const StagedOptions& opts);
+
+/// Registry builder for `type: staged`: keys backbone (optional), proposals, features, classifier (registry
+/// nodes) and postprocess (detectors/postprocess.h).
+std::unique_ptr<Detector> build_staged(const Config& node, BuildContext& ctx);
+
+}  // namespace detlab
