@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// COCO results JSON: reading, validation errors naming file and index, bit-exact round trip, atomic writes.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <cmath>
+
+#include <unistd.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "eval/detections.h"
+#include "eval/eval_test_util.h"
+
+using namespace detlab;
+using namespace detlab::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("detlab_eval_test_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(reinterpret_cast<uintptr_t>(this)));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+Dataset small_gt() {
+  Dataset gt = make_dataset(2, {7, 9});
+  gt.category_ids = {3, 18};
+  return gt;
+}
+
+std::string error_of(const std::string& json, const Dataset& gt) {
+  TempDir dir;
+  const fs::path file = dir.path / "dets.json";
+  write_file_atomic(file, json);
+  try {
+    read_coco_results(file, gt);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("coco results: reading groups by gt image and keeps file order", "[eval][detections]") {
+  const Dataset gt = small_gt();
+  TempDir dir;
+  const fs::path file = dir.path / "dets.json";
+  write_file_atomic(file, R"([
+    {"image_id": 9, "category_id": 18, "bbox": [10, 20, 30, 40], "score": 0.5, "segmentation": []},
+    {"image_id": 7, "category_id": 3, "bbox": [1.5, 2.5, 0, 4], "score": 1},
+    {"image_id": 9, "category_id": 3, "bbox": [0, 0, 1, 1], "score": 0}])");
+  const DetectionSet d = read_coco_results(file, gt);
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].image_id == 7);
+  CHECK(d[1].image_id == 9);
+  REQUIRE(d[1].dets.size() == 2);
+  CHECK(d[1].dets[0].label == 1);
+  CHECK(d[1].dets[0].box == Box{10, 20, 40, 60});
+  CHECK(d[1].dets[0].score == 0.5f);
+  CHECK(d[1].dets[1].label == 0);
+  CHECK(d[0].dets[0].box == Box{1.5f, 2.5f, 1.5f, 6.5f});  // zero width is a valid box
+}
+
+TEST_CASE("coco results: bad input names the file and the index", "[eval][detections]") {
+  const Dataset gt = small_gt();
+  const std::string ok = R"("category_id": 3, "bbox": [1, 2, 3, 4], "score": 0.5)";
+  CHECK_THAT(error_of(R"([{"image_id": 7, )" + ok + R"(}, {"image_id": 8, )" + ok + "}]", gt),
+             Catch::Contains("dets.json: [1].image_id: unknown image id 8"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 4, "bbox": [1, 2, 3, 4], "score": 0.5}])", gt),
+             Catch::Contains("[0].category_id: unknown category id 4"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, -3, 4], "score": 0.5}])", gt),
+             Catch::Contains("[0].bbox: negative width or height"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 1e400, 4], "score": 0.5}])", gt),
+             Catch::Contains("dets.json: invalid JSON") && Catch::Contains("1e400"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, NaN, 4], "score": 0.5}])", gt),
+             Catch::Contains("dets.json: invalid JSON") && Catch::Contains("syntax error"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3], "score": 0.5}])", gt),
+             Catch::Contains("[0].bbox: expected [x, y, width, height]"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 1.5}])", gt),
+             Catch::Contains("[0].score: outside [0, 1]"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": -0.1}])", gt),
+             Catch::Contains("[0].score: outside [0, 1]"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4]}])", gt),
+             Catch::Contains("[0].score: missing"));
+  CHECK_THAT(error_of(R"([{"image_id": "7", )" + ok + "}]", gt), Catch::Contains("[0].image_id: expected an integer"));
+  CHECK_THAT(error_of(R"({"annotations": []})", gt), Catch::Contains("expected a JSON list"));
+  CHECK_THAT(error_of(R"([{"image_id": 7,)", gt), Catch::Contains("invalid JSON"));
+  CHECK_THAT(error_of("[]", gt), Catch::Equals("no error"));
+}
+
+TEST_CASE("coco results: writing then reading gives the same floats bit for bit", "[eval][detections]") {
+  Dataset gt;
+  DetectionSet dets;
+  random_coco_case(3, 30, 5, gt, dets);
+  // Awkward values: large coordinates, tiny boxes, scores with long expansions.
+  dets[0].dets.push_back(det(1, {123456.7f, 0.1f, 123457.3f, 0.1000001f}, 1.f / 3));
+  dets[0].dets.push_back(det(2, {0.f, 0.f, 0.f, 0.f}, 0.f));
+  TempDir dir;
+  const fs::path file = dir.path / "out" / "dets.json";
+  write_coco_results(file, gt, dets);
+  const DetectionSet back = read_coco_results(file, gt);
+  const auto a = detections_by_image(gt, dets), b = detections_by_image(gt, back);
+  REQUIRE(a.size() == b.size());
+  size_t n = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].size() == b[i].size());
+    for (size_t j = 0; j < a[i].size(); ++j, ++n) {
+      CHECK(a[i][j].box == b[i][j].box);
+      CHECK(a[i][j].label == b[i][j].label);
+      CHECK(a[i][j].score == b[i][j].score);
+    }
+  }
+  CHECK(n == num_detections(dets));
+  // Short text where it round-trips: x, y and score are the shortest float text.
+  CHECK(read_file(file).find("\"score\": 0.33333334}") != std::string::npos);
+}
+
+TEST_CASE("coco results: an invalid set leaves no file behind", "[eval][detections]") {
+  const Dataset gt = small_gt();
+  TempDir dir;
+  const fs::path file = dir.path / "dets.json";
+  const DetectionSet bad = {{7, {det(0, {0, 0, 1, 1}, 0.5f)}}, {8, {det(0, {0, 0, 1, 1}, 0.5f)}}};
+  CHECK_THROWS_AS(write_coco_results(file, gt, bad), std::invalid_argument);
+  CHECK(fs::is_empty(dir.path));
+  const DetectionSet nan_box = {{7, {det(0, {0, 0, std::nanf(""), 1}, 0.5f)}}};
+  CHECK_THROWS_AS(check_detections(gt, nan_box), std::invalid_argument);
+}
