@@ -37,6 +37,24 @@ double bb_iou(const EvalBox& d, const EvalBox& g, bool crowd) {
   return i / u;
 }
 
+// Stable sort of indices by descending score. Most (image, category) cells hold a handful of detections: an
+// insertion sort avoids std::stable_sort's buffer allocation there; both are stable, so results are identical.
+template <class ScoreOf>
+void stable_sort_by_score(std::vector<int>& idx, ScoreOf score) {
+  constexpr size_t kInsertionSortMax = 32;  // beyond this the O(n^2) moves cost more than the allocation
+  if (idx.size() > kInsertionSortMax) {
+    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return score(a) > score(b); });
+    return;
+  }
+  for (size_t i = 1; i < idx.size(); ++i) {
+    const int v = idx[i];
+    const auto s = score(v);
+    size_t j = i;
+    for (; j > 0 && score(idx[j - 1]) < s; --j) idx[j] = idx[j - 1];
+    idx[j] = v;
+  }
+}
+
 struct Ref {
   int image;  // position in ascending-id image order
   int index;  // object / detection index within the image
@@ -99,8 +117,7 @@ struct ImageMatcher {
     // Detections by descending score, stable (np.argsort(-score, kind='mergesort')), cut at maxDets[-1].
     dorder.resize(dt_idx.size());
     std::iota(dorder.begin(), dorder.end(), 0);
-    std::stable_sort(dorder.begin(), dorder.end(),
-                     [&](int a, int b) { return dets[dt_idx[a]].score > dets[dt_idx[b]].score; });
+    stable_sort_by_score(dorder, [&](int i) { return dets[dt_idx[i]].score; });
     if (dorder.size() > static_cast<size_t>(opts.max_dets.back())) dorder.resize(opts.max_dets.back());
     const size_t D = dorder.size();
     dboxes.clear(), darea.clear();
@@ -192,6 +209,12 @@ void match_category(const Dataset& gt, const Inputs& in, int k, const CocoEvalOp
 }
 
 // accumulate() for one category: every (area, maxDet, IoU) cell of precision / recall / scores.
+//
+// Bit-identical to cocoeval.py without materialising its per-detection arrays: between two true positives
+// precision only falls (false positives) or stays (ignored detections), so the envelope max_{j>=i} pr[j] is
+// max(pr[i], pr at the true positives after i), and recall only steps at true positives, so every searchsorted
+// hit is a true positive, or the first detection when the threshold is <= its recall. Precision and recall are
+// therefore evaluated (with pycocotools' exact expressions) at true positives only.
 void accumulate_category(const CocoMatches& mt, int k, CocoEvalResult& r) {
   const CocoEvalOptions& o = mt.options;
   const CocoCategoryMatches& c = mt.categories[k];
@@ -201,35 +224,57 @@ void accumulate_category(const CocoMatches& mt, int k, CocoEvalResult& r) {
   std::vector<int> order(D);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return c.scores[a] > c.scores[b]; });
-  std::vector<int> sel;
-  std::vector<double> rc, pr;
-  sel.reserve(D), rc.reserve(D), pr.reserve(D);
-  for (size_t m = 0; m < M; ++m) {
-    sel.clear();
-    for (int i : order)
-      if (c.rank[i] < o.max_dets[m]) sel.push_back(i);
-    const size_t nd = sel.size();
-    for (size_t a = 0; a < A; ++a) {
-      const int64_t npig = c.num_gt[a];
-      if (npig == 0) continue;  // stays -1, as pycocotools
-      for (size_t t = 0; t < T; ++t) {
-        const uint8_t* st = &c.state[(a * T + t) * D];
-        rc.resize(nd), pr.resize(nd);
-        int64_t tp = 0, fp = 0;
-        for (size_t i = 0; i < nd; ++i) {
-          const uint8_t s = st[sel[i]];
-          tp += s == CocoCategoryMatches::kTruePositive;
-          fp += s == CocoCategoryMatches::kFalsePositive;
-          rc[i] = static_cast<double>(tp) / static_cast<double>(npig);
-          pr[i] = static_cast<double>(tp) / (static_cast<double>(fp + tp) + kFloat64Eps);
+  std::vector<int32_t> rank(D);
+  for (size_t i = 0; i < D; ++i) rank[i] = c.rank[order[i]];
+  std::vector<uint8_t> state(D);
+  struct TruePositive {
+    size_t pos;        // index into the sorted detections
+    double rc, pr, env;
+  };
+  std::vector<TruePositive> tps;
+  for (size_t a = 0; a < A; ++a) {
+    const int64_t npig = c.num_gt[a];
+    if (npig == 0) continue;  // stays -1, as pycocotools
+    const double n_gt = static_cast<double>(npig);
+    for (size_t t = 0; t < T; ++t) {
+      const uint8_t* st = &c.state[(a * T + t) * D];
+      for (size_t i = 0; i < D; ++i) state[i] = st[order[i]];
+      for (size_t m = 0; m < M; ++m) {
+        const int32_t max_det = o.max_dets[m];
+        tps.clear();
+        int64_t tp = 0, fp = 0, nd = 0;
+        size_t first = 0;
+        bool first_is_tp = false;
+        for (size_t i = 0; i < D; ++i) {
+          if (rank[i] >= max_det) continue;
+          const uint8_t s = state[i];
+          if (nd == 0) first = i, first_is_tp = s == CocoCategoryMatches::kTruePositive;
+          ++nd;
+          if (s == CocoCategoryMatches::kTruePositive) {
+            ++tp;
+            tps.push_back({i, static_cast<double>(tp) / n_gt,
+                           static_cast<double>(tp) / (static_cast<double>(fp + tp) + kFloat64Eps), 0.});
+          } else if (s == CocoCategoryMatches::kFalsePositive) {
+            ++fp;
+          }
         }
-        r.recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0.;
-        for (size_t i = nd; i-- > 1;)
-          if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+        r.recall[((t * K + k) * A + a) * M + m] = nd ? static_cast<double>(tp) / n_gt : 0.;
+        double env = 0.;
+        for (size_t q = tps.size(); q-- > 0;) tps[q].env = env = std::max(tps[q].pr, env);
+        // Recall (and precision: tp = 0 there) at the first detection, unless it is a true positive.
+        const double rc0 = first_is_tp ? tps.front().rc : 0.;
+        const double env0 = tps.empty() ? 0. : tps.front().env;
         for (size_t ri = 0; ri < R; ++ri) {
           const size_t idx = (((t * R + ri) * K + k) * A + a) * M + m;
-          const size_t pi = std::lower_bound(rc.begin(), rc.end(), o.rec_thresholds[ri]) - rc.begin();
-          if (pi >= nd) {
+          const double thr = o.rec_thresholds[ri];
+          if (nd > 0 && thr <= rc0) {  // searchsorted -> 0
+            r.precision[idx] = env0;
+            r.scores[idx] = c.scores[order[first]];
+            continue;
+          }
+          const auto hit = std::lower_bound(tps.begin(), tps.end(), thr,
+                                            [](const TruePositive& p, double v) { return p.rc < v; });
+          if (hit == tps.end()) {
             // pycocotools' try/except leaves zeros from here on (later thresholds are larger).
             for (size_t rj = ri; rj < R; ++rj) {
               const size_t j = (((t * R + rj) * K + k) * A + a) * M + m;
@@ -237,8 +282,8 @@ void accumulate_category(const CocoMatches& mt, int k, CocoEvalResult& r) {
             }
             break;
           }
-          r.precision[idx] = pr[pi];
-          r.scores[idx] = c.scores[sel[pi]];
+          r.precision[idx] = hit->env;
+          r.scores[idx] = c.scores[order[hit->pos]];
         }
       }
     }

@@ -89,7 +89,8 @@ const std::array<const char*, 12>& coco_stat_names();
 /// pycocotools' evaluate(): per image and category, gt sorted by ignore flag, detections by score (stable)
 /// and cut at max_dets.back(), IoU in double precision (crowd gt: intersection / detection area), greedy
 /// matching per IoU threshold preferring non-ignored gt, unmatched detections outside the area range ignored.
-/// Detection area is the box's w * h, gt area its `area` field (else the box area). Crowd gt is ignored.
+/// Detection area is the box's w * h, gt area its `area` field (else the box area). Crowd gt is ignored;
+/// `difficult` plays no part (pycocotools has no such flag). Boxes are the Dataset's floats, widened to double.
 /// requires: check_detections(gt, dets); thresholds non-empty, max_dets non-empty and positive.
 CocoMatches coco_match(const Dataset& gt, const DetectionSet& dets, const CocoEvalOptions& opts = {});
 

@@ -3,6 +3,7 @@
 // TIDE error breakdown on a hand-computed image that has one error of every kind.
 #include <catch2/catch.hpp>
 
+#include "data/formats.h"
 #include "eval/eval_test_util.h"
 #include "eval/tide.h"
 
@@ -82,4 +83,21 @@ TEST_CASE("tide: images without detections are all misses; max_dets cuts per ima
   r = tide_errors(gt, dets, one);
   CHECK(r.ap == 0.0);
   CHECK(r.counts[5] == 2);
+}
+
+TEST_CASE("tide on the COCO sample agrees with a Python transcription of tidecv", "[eval][tide]") {
+  // Values from tidecv's TIDERun logic transcribed line by line in Python (numpy box IoU in place of
+  // pycocotools' mask.iou), run on the same files; tidecv prints them x100.
+  const Dataset gt = read_coco(eval_data("coco-sample/gt.json"));
+  const TideResult r = tide_errors(gt, read_coco_results(eval_data("coco-sample/dets.json"), gt));
+  CHECK(r.ap == Approx(0.64204988817334).margin(1e-8));
+  CHECK(r.counts == std::array<int64_t, 6>{83, 1, 0, 1, 0, 97});
+  const std::array<double, 6> expected = {0.22246039744168, 0.00227891023707, 0, 0.00018972971237, 0,
+                                          0.08523573787723};
+  for (int t = 0; t < 6; ++t) {
+    INFO(tide_error_names()[t]);
+    CHECK(r.delta_ap[t] == Approx(expected[t]).margin(1e-8));
+  }
+  CHECK(r.delta_ap_false_pos == Approx(0.06821587524510).margin(1e-8));
+  CHECK(r.delta_ap_false_neg == Approx(0.17684978535217).margin(1e-8));
 }
