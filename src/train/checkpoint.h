@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Checkpoints (model, optimizer, progress, random state) and weight files, with format versions.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+namespace detlab {
+
+class GroupedOptimizer;
+
+/// Format versions: a reader fails with InputError on any other value (DESIGN.md: persisted artifacts).
+constexpr int64_t kCheckpointVersion = 1;
+constexpr int64_t kWeightsVersion = 1;
+
+/// Everything besides tensors that a resumed run needs to continue exactly where the checkpoint was taken.
+struct TrainProgress {
+  int64_t iteration = 0;        // optimizer steps taken
+  int64_t epoch = 0;            // iteration / iters_per_epoch
+  double elapsed_seconds = 0;   // training time before the checkpoint (the log's time column continues)
+  uint64_t seed = 0;            // the run's seed; a resume with another seed is refused
+  int64_t batch_size = 0;       // likewise (they define the batch stream)
+  int64_t dataset_size = 0;
+  int64_t total_iterations = 0;
+  std::map<std::string, double> log_sums;  // partial sums of the current train_log.csv window
+  int64_t log_count = 0;                   // iterations in that window
+};
+
+/// Writes a checkpoint file atomically (temporary name, then rename): the module's parameters and buffers by
+/// name, the optimizer state (if given), the progress and the default CPU generator's state.
+void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module& module,
+                     const GroupedOptimizer* optimizer, const TrainProgress& progress);
+
+/// Restores what save_checkpoint wrote into an already constructed module / optimizer (same architecture and
+/// grouping), tensors moved to `device`, and sets the default CPU generator's state. Returns the progress.
+/// Throws InputError naming the file when it is unreadable, not a detlab checkpoint, of another version, or
+/// does not fit the module (missing / unexpected names, shape mismatch: the name and both shapes).
+TrainProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& module,
+                              GroupedOptimizer* optimizer, const torch::Device& device = torch::kCPU);
+
+/// Writes only the module's parameters and buffers (the trained model), atomically.
+void save_weights(const std::filesystem::path& file, const torch::nn::Module& module);
+/// Loads a weights file (or the model part of a checkpoint) into the module. strict: every name of the
+/// module must be in the file and vice versa; otherwise names missing from the file keep their values and
+/// the names that were not loaded are returned. InputError naming the file and tensor on a mismatch.
+std::vector<std::string> load_weights(const std::filesystem::path& file, torch::nn::Module& module, bool strict = true);
+
+/// The checkpoints/ folder of a run: ckpt_<iteration>.pt files plus a `latest` file naming the newest,
+/// both replaced atomically, so that a kill at any moment leaves `latest` pointing to a complete file.
+class CheckpointDir {
+ public:
+  explicit CheckpointDir(std::filesystem::path dir, int keep = 2);
+  /// The newest complete checkpoint, if any. InputError when `latest` names a missing file.
+  std::optional<std::filesystem::path> latest() const;
+  /// Writes ckpt_<iteration>.pt, points `latest` at it, then deletes all but the newest `keep` (0: keep all).
+  std::filesystem::path save(const torch::nn::Module& module, const GroupedOptimizer* optimizer,
+                             const TrainProgress& progress);
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  std::filesystem::path dir_;
+  int keep_;
+};
+
+}  // namespace detlab
