@@ -18,6 +18,7 @@ namespace detlab::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"list", "list every registered component (proposals, features, classifiers, detectors)", cmd_list},
+      {"dataset", "dataset tools: stats, convert (voc / coco / yolo / dlib), show, synth", cmd_dataset},
   };
   return table;
 }

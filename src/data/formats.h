@@ -25,8 +25,8 @@ struct ReadOptions {
   /// images. InputError naming the expected split file when it does not exist. Image ids stay those of the
   /// whole dataset.
   std::string split;
-  /// YOLO: the folder to look for images in (by listed path, then by stem); see read_yolo. Empty: search
-  /// next to the YOLO folder.
+  /// Folder of the images: YOLO looks there (by listed path, then by stem; see read_yolo); read_dataset
+  /// passes it to read_coco as its image_root. Empty: the format's default.
   std::filesystem::path image_root;
 };
 

@@ -15,7 +15,7 @@
 
 namespace detlab {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keeps the keys in the order written: counts first
 
 namespace {
 
