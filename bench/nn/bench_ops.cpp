@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Benchmark: detlab's CPU ops (roi_align, roi_pool, nms, batched_nms, box_iou) against torchvision.ops.
+//
+// Usage: bench_ops [--threads 1,2] [--rounds 7] [--reps 3] [--filter SUBSTRING] [--no-peer]
+//
+// bench_ops starts bench_ops_peer.py (DETLAB_PYTHON) as a child process talking over pipes. The peer makes the
+// inputs (seeded) and torchvision's result for every case; both sides then run the same inputs with the same
+// thread count (at::set_num_threads / torch.set_num_threads). Timing alternates: each round runs our op `reps`
+// times, then asks the peer for `reps` runs, so background load hits both sides alike. The table reports medians
+// over all runs, the ratio ours / torchvision (< 1: ours is faster) and the largest difference of the results.
+#include <ATen/Parallel.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+#include <torch/types.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "nn/ops/box_iou.h"
+#include "nn/ops/nms.h"
+#include "nn/ops/roi_align.h"
+#include "nn/ops/roi_pool.h"
+
+namespace fs = std::filesystem;
+namespace ops = detlab::ops;
+
+namespace {
+
+/// The peer process: line commands on its stdin, line replies on its stdout.
+class Peer {
+ public:
+  bool start(const std::string& python, const std::string& script) {
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return false;
+    pid_ = fork();
+    if (pid_ < 0) return false;
+    if (pid_ == 0) {
+      dup2(to_child[0], STDIN_FILENO);
+      dup2(from_child[1], STDOUT_FILENO);
+      close(to_child[1]);
+      close(from_child[0]);
+      execl(python.c_str(), python.c_str(), script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    out_ = fdopen(to_child[1], "w");
+    in_ = fdopen(from_child[0], "r");
+    return out_ && in_;
+  }
+
+  /// Sends one command; returns the reply's words after "ok", or nothing when the peer failed.
+  std::optional<std::vector<std::string>> ask(const std::string& command) {
+    if (!out_ || !in_) return std::nullopt;
+    std::fprintf(out_, "%s\n", command.c_str());
+    std::fflush(out_);
+    std::string line;
+    for (int c; (c = std::fgetc(in_)) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
+    std::istringstream words(line);
+    std::string first;
+    if (!(words >> first) || first != "ok") return std::nullopt;
+    return std::vector<std::string>(std::istream_iterator<std::string>(words), {});
+  }
+
+  ~Peer() {
+    if (out_) {
+      std::fprintf(out_, "quit\n");
+      std::fclose(out_);
+    }
+    if (in_) std::fclose(in_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+  FILE* in_ = nullptr;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+c10::impl::GenericDict load_dict(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return torch::jit::pickle_load(bytes).toGenericDict();
+}
+
+at::Tensor get(const c10::impl::GenericDict& d, const char* key) { return d.at(c10::IValue(std::string(key))).toTensor(); }
+
+/// Our side of a case: the op to time and the difference of its result from torchvision's.
+struct Case {
+  std::function<at::Tensor()> run;
+  std::function<double(const at::Tensor&)> diff;
+};
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+  if (a.sizes() != b.sizes()) return INFINITY;
+  if (a.numel() == 0) return 0.0;
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+Case make_case(const std::string& name, const c10::impl::GenericDict& d) {
+  const at::Tensor expected = get(d, "result");
+  auto close = [expected](const at::Tensor& r) { return max_abs_diff(r, expected); };
+  auto same = [expected](const at::Tensor& r) { return r.equal(expected) ? 0.0 : INFINITY; };
+  ops::RoiAlignOptions ra;
+  ra.spatial_scale = 1.0 / 16;  // stride-16 feature map
+  ra.sampling_ratio = 2;
+  ra.aligned = true;
+  if (name == "roi_align") {
+    const at::Tensor x = get(d, "input"), rois = get(d, "rois");
+    return {[=] { return ops::roi_align(x, rois, ra); }, close};
+  }
+  if (name == "roi_align_backward") {
+    const at::Tensor x = get(d, "input").clone().requires_grad_(true), rois = get(d, "rois");
+    const at::Tensor go = get(d, "grad_output");
+    return {[=]() mutable {
+              x.mutable_grad() = at::Tensor();
+              ops::roi_align(x, rois, ra).backward(go);
+              return x.grad();
+            },
+            close};
+  }
+  if (name == "roi_pool") {
+    ops::RoiPoolOptions rp;
+    rp.spatial_scale = 1.0 / 16;
+    const at::Tensor x = get(d, "input"), rois = get(d, "rois");
+    return {[=] { return ops::roi_pool(x, rois, rp); }, close};
+  }
+  if (name.rfind("nms_", 0) == 0) {
+    const at::Tensor b = get(d, "boxes"), s = get(d, "scores");
+    return {[=] { return ops::nms(b, s, 0.5); }, same};
+  }
+  if (name.rfind("batched_nms_", 0) == 0) {
+    const at::Tensor b = get(d, "boxes"), s = get(d, "scores"), i = get(d, "idxs");
+    // torchvision's per-category path (> 4000 coordinates) orders its result with an unstable sort, so kept boxes
+    // with equal scores may come in either order; ours puts the lower index first. Compare in that canonical order.
+    auto canonical = [s](const at::Tensor& keep) {
+      const at::Tensor by_index = std::get<0>(keep.sort());
+      return by_index.index_select(0, std::get<1>(s.index_select(0, by_index).sort(true, 0, true)));
+    };
+    return {[=] { return ops::batched_nms(b, s, i, 0.5); },
+            [=](const at::Tensor& r) { return canonical(r).equal(canonical(expected)) ? 0.0 : INFINITY; }};
+  }
+  if (name.rfind("box_iou_", 0) == 0) {
+    const at::Tensor b1 = get(d, "boxes1"), b2 = get(d, "boxes2");
+    return {[=] { return ops::box_iou(b1, b2); }, close};
+  }
+  throw std::runtime_error("bench_ops: unknown case " + name);
+}
+
+std::vector<int> parse_ints(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) v.push_back(std::stoi(item));
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> threads = {1, 2};
+  int rounds = 7, reps = 3;
+  std::string filter;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
+      return argv[++i];
+    };
+    if (a == "--threads") threads = parse_ints(next());
+    else if (a == "--rounds") rounds = std::stoi(next());
+    else if (a == "--reps") reps = std::stoi(next());
+    else if (a == "--filter") filter = next();
+    else {
+      std::cerr << "usage: bench_ops [--threads 1,2] [--rounds 7] [--reps 3] [--filter SUBSTRING]\n";
+      return 2;
+    }
+  }
+
+  const fs::path dir = fs::temp_directory_path() / ("detlab_bench_ops_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  Peer peer;
+  const std::string script = std::string(DETLAB_REPO_ROOT) + "/bench/nn/bench_ops_peer.py";
+  std::optional<std::vector<std::string>> names;
+  if (peer.start(DETLAB_PYTHON, script)) names = peer.ask("make " + dir.string());
+  if (!names) {
+    std::cerr << "bench_ops: the torchvision peer (" << DETLAB_PYTHON << " " << script
+              << ") did not start; it makes the inputs, so there is nothing to compare\n";
+    fs::remove_all(dir);
+    return 1;
+  }
+  std::map<std::string, Case> cases;
+  for (const auto& n : *names)
+    if (filter.empty() || n.find(filter) != std::string::npos) cases.emplace(n, make_case(n, load_dict(dir / (n + ".pt"))));
+
+  std::printf("detlab ops vs torchvision %s (medians of %d rounds x %d runs, alternating)\n\n",
+              "0.14 (Debian)", rounds, reps);
+  std::printf("| %-20s | %7s | %10s | %16s | %11s | %9s |\n", "case", "threads", "ours (ms)", "torchvision (ms)",
+              "ours / tv", "max |diff|");
+  std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(9, '-').c_str(),
+              std::string(12, '-').c_str(), std::string(18, '-').c_str(), std::string(13, '-').c_str(),
+              std::string(11, '-').c_str());
+  bool all_ok = true;
+  for (int t : threads) {
+    at::set_num_threads(t);
+    if (!peer.ask("threads " + std::to_string(t))) return 1;
+    for (auto& [name, c] : cases) {
+      const double diff = c.diff(c.run());  // also the warm-up
+      std::vector<double> ours, theirs;
+      for (int r = 0; r < rounds; ++r) {
+        for (int k = 0; k < reps; ++k) {
+          const auto t0 = std::chrono::steady_clock::now();
+          const at::Tensor out = c.run();
+          ours.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        const auto reply = peer.ask("time " + name + " " + std::to_string(reps));
+        if (!reply) return 1;
+        for (const auto& w : *reply) theirs.push_back(std::stod(w));
+      }
+      const double mo = median(ours), mt = median(theirs);
+      all_ok = all_ok && diff <= 1e-5;
+      std::printf("| %-20s | %7d | %10.3f | %16.3f | %11.3f | %9.2g |\n", name.c_str(), t, mo, mt, mo / mt, diff);
+      std::fflush(stdout);
+    }
+  }
+  fs::remove_all(dir);
+  std::printf("\nresults %s torchvision's (max |diff| <= 1e-5; nms rows: identical indices, batched_nms up to the\n"
+              "order of equal scores, which torchvision's unstable sort leaves open)\n",
+              all_ok ? "match" : "DO NOT match");
+  return all_ok ? 0 : 1;
+}
