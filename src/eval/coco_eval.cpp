@@ -96,11 +96,14 @@ void check_options(const CocoEvalOptions& o) {
 }
 
 // evaluateImg() for every area range and IoU threshold of one (image, category), appending to `out`.
-struct ImageMatcher {
+class ImageMatcher {
+ public:
+  explicit ImageMatcher(const CocoEvalOptions& o) : opts(o) {}
+
   const CocoEvalOptions& opts;
   // Scratch buffers, reused across images.
   std::vector<EvalBox> gboxes, dboxes;
-  std::vector<double> garea, darea, dscore, ious;
+  std::vector<double> garea, darea, ious;
   std::vector<char> crowd, ignore, sorted_ignore, sorted_crowd, matched;
   std::vector<int> dorder, gorder;
 
@@ -187,7 +190,7 @@ void match_category(const Dataset& gt, const Inputs& in, int k, const CocoEvalOp
   const size_t A = opts.area_ranges.size(), T = opts.iou_thresholds.size();
   out.num_gt.assign(A, 0);
   std::vector<std::vector<uint8_t>> states(A * T);
-  ImageMatcher matcher{opts, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
+  ImageMatcher matcher(opts);
   const std::vector<Ref>& gr = in.gt_refs[k];
   const std::vector<Ref>& dr = in.dt_refs[k];
   std::vector<int> gt_idx, dt_idx;

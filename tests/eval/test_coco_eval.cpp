@@ -177,6 +177,16 @@ TEST_CASE("coco: more than 100 detections in an image are cut at maxDets by scor
   CHECK(format_coco_summary(wide).find("maxDets=200 ] = 0.010") != std::string::npos);
 }
 
+TEST_CASE("coco: an IoU equal to the threshold matches (pycocotools tests iou >= t)", "[eval][coco]") {
+  Dataset gt = make_dataset(1, {1});
+  gt.images[0].objects = {object(0, {0, 0, 10, 10})};
+  const CocoEvalResult r = evaluate_coco(gt, {{1, {det(0, {0, 0, 10, 5}, 0.9f)}}}, single_thread());  // IoU .5
+  CHECK(r.stats[1] == one());  // AP50
+  CHECK(r.stats[2] == 0.0);    // AP75
+  CHECK(r.recall_at(0, 0, 0, 2) == 1.0);
+  CHECK(r.recall_at(1, 0, 0, 2) == 0.0);
+}
+
 TEST_CASE("coco summary prints pycocotools' lines", "[eval][coco]") {
   Dataset gt = make_dataset(1, {1});
   gt.images[0].objects = {object(0, {0, 0, 10, 10})};
@@ -192,13 +202,16 @@ TEST_CASE("coco summary prints pycocotools' lines", "[eval][coco]") {
 }
 
 TEST_CASE("coco matches the naive port of cocoeval.py bit for bit on random cases", "[eval][coco]") {
-  for (uint32_t seed : {1u, 2u, 3u, 4u, 5u}) {
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
     Dataset gt;
     DetectionSet dets;
-    random_coco_case(seed, 40, 4, gt, dets);
+    random_coco_case(seed, 60, 4, gt, dets);
     INFO("seed " << seed << ", " << num_detections(dets) << " detections");
     CocoEvalOptions o = single_thread();
     if (seed == 5) o.max_dets = {3, 20, 50};
+    if (seed == 6) o.iou_thresholds = {0.3, 0.5, 1.0};  // 1.0 is matched as 1 - 1e-10, as pycocotools
+    if (seed == 7) o.area_ranges = {{"all", 0, 1e10}, {"tiny", 0, 100}, {"rest", 100, 1e10}};
+    if (seed == 8) o.threads = 3;
     require_same(evaluate_coco(gt, dets, o), reference::evaluate(gt, dets, o));
   }
 }
