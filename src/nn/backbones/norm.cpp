@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// FrozenBatchNorm2d and the Norm2d switch (see norm.h).
+#include "nn/backbones/norm.h"
+
+namespace detlab {
+
+FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t num_features, double eps_) : eps(eps_) {
+  TORCH_CHECK(num_features > 0, "FrozenBatchNorm2d: num_features must be positive, got ", num_features);
+  weight = register_buffer("weight", torch::ones({num_features}));
+  bias = register_buffer("bias", torch::zeros({num_features}));
+  running_mean = register_buffer("running_mean", torch::zeros({num_features}));
+  running_var = register_buffer("running_var", torch::ones({num_features}));
+}
+
+torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) == weight.size(0), "FrozenBatchNorm2d: expected N x ", weight.size(0),
+              " x H x W, got ", x.sizes());
+  // Same order of operations as torchvision, so that results agree to the last bit or close to it.
+  const auto scale = weight.reshape({1, -1, 1, 1}) * (running_var.reshape({1, -1, 1, 1}) + eps).rsqrt();
+  const auto shift = bias.reshape({1, -1, 1, 1}) - running_mean.reshape({1, -1, 1, 1}) * scale;
+  return x * scale + shift;
+}
+
+Norm2d::Norm2d(torch::nn::Module& parent, const std::string& name, int64_t channels, const NormSpec& spec) {
+  switch (spec.kind) {
+    case NormKind::kBatchNorm:
+      bn_ = parent.register_module(
+          name, torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(channels).eps(spec.eps).momentum(spec.momentum)));
+      break;
+    case NormKind::kFrozenBatchNorm:
+      frozen_ = parent.register_module(name, FrozenBatchNorm2d(channels, spec.eps));
+      break;
+    case NormKind::kNone:
+      TORCH_CHECK(false, "Norm2d: NormKind::kNone has no layer to register (", name, ")");
+  }
+}
+
+torch::Tensor Norm2d::operator()(const torch::Tensor& x) {
+  if (bn_) return bn_->forward(x);
+  TORCH_CHECK(frozen_, "Norm2d: called before construction");
+  return frozen_->forward(x);
+}
+
+}  // namespace detlab
