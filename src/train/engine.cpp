@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/dataset.h"
+#include "pipeline/detector.h"
 #include "train/checkpoint.h"
 #include "train/runtime.h"
 #include "train/train_log.h"
@@ -80,6 +81,17 @@ void check_same_run(const fs::path& file, const TrainProgress& saved, const Trai
 
 }  // namespace
 
+EngineContext make_engine_context(const TrainContext& ctx) {
+  EngineContext e;
+  e.out_dir = ctx.out_dir;
+  e.device = ctx.device;
+  e.threads = ctx.threads;
+  e.seed = ctx.seed;
+  e.resume = ctx.resume;
+  e.quiet = !ProgressBar::enabled();
+  return e;
+}
+
 TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions& opts, const EngineContext& ctx) {
   DETLAB_REQUIRE((opts.epochs > 0) != (opts.iterations > 0), "exactly one of epochs / iterations", opts.epochs,
                  opts.iterations);
@@ -135,7 +147,18 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
   const auto loop_start = Clock::now();
   int64_t images = 0;
 
+  auto last_good = [&] {
+    return result.last_checkpoint.empty() ? std::string("No checkpoint was written before it.")
+                                          : "The last good checkpoint is " + result.last_checkpoint.string() + ".";
+  };
   auto save_checkpoint_at = [&](int64_t iteration) {
+    // A step with finite loss and gradients can still overflow the weights; such a state must not become
+    // the "last good" checkpoint.
+    std::vector<torch::Tensor> finite;
+    for (const torch::Tensor& p : module.parameters()) finite.push_back(torch::isfinite(p).all());
+    if (!finite.empty() && !torch::stack(finite).all().item<bool>())
+      throw NonFiniteLossError(iteration, "non-finite parameter values after iteration " + std::to_string(iteration) +
+                                              "; training stopped. " + last_good());
     progress.iteration = iteration;
     progress.epoch = iteration / per_epoch;
     progress.elapsed_seconds = elapsed_before + seconds_since(loop_start);
@@ -171,11 +194,7 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
       std::ostringstream msg;
       msg << "non-finite loss at iteration " << it + 1 << ":";
       for (const auto& [name, x] : values) msg << " " << name << " = " << x;
-      msg << "; training stopped. ";
-      if (result.last_checkpoint.empty())
-        msg << "No checkpoint was written before it.";
-      else
-        msg << "The last good checkpoint is " << result.last_checkpoint.string() << ".";
+      msg << "; training stopped. " << last_good();
       throw NonFiniteLossError(it + 1, msg.str());
     }
 
@@ -186,9 +205,7 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
       if (!std::isfinite(norm))
         throw NonFiniteLossError(it + 1, "non-finite gradient norm at iteration " + std::to_string(it + 1) +
                                              " (loss " + format_value(total_value) + "); training stopped. " +
-                                             (result.last_checkpoint.empty()
-                                                  ? "No checkpoint was written before it."
-                                                  : "The last good checkpoint is " + result.last_checkpoint.string() + "."));
+                                             last_good());
     }
     optimizer.step();
     images += batch.size();

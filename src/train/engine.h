@@ -52,6 +52,12 @@ struct EngineContext {
   std::function<void(int64_t epochs_done, int64_t iteration)> on_epoch_end;
 };
 
+struct TrainContext;
+
+/// The engine context of a Detector::fit() call (pipeline/detector.h): out_dir, device, threads, seed and
+/// resume carried over; quiet when progress bars are off (--quiet). on_epoch_end is left to the detector.
+EngineContext make_engine_context(const TrainContext& ctx);
+
 struct TrainResult {
   int64_t start_iteration = 0;   // > 0 when resumed
   int64_t iterations = 0;        // total steps of the run

@@ -5,7 +5,6 @@
 
 #include <fstream>
 
-#include <torch/optim/sgd.h>
 #include <torch/serialize/output-archive.h>
 
 #include "core/error.h"
@@ -25,12 +24,6 @@ void train_a_little(TinyNet& net, GroupedOptimizer& opt) {
     net->forward(torch::randn({2, 3, 16, 16})).pow(2).mean().backward();
     opt.step();
   }
-}
-
-const torch::Tensor& momentum_of(GroupedOptimizer& opt, const torch::Tensor& p) {
-  auto& state = opt.impl().state();
-  return static_cast<torch::optim::SGDParamState&>(*state.at(c10::guts::to_string(p.unsafeGetTensorImpl())))
-      .momentum_buffer();
 }
 
 }  // namespace
@@ -70,9 +63,8 @@ TEST_CASE("a checkpoint restores parameters, buffers, optimizer and random state
   CHECK(got.total_iterations == 40);
   CHECK(got.log_sums == prog.log_sums);
   CHECK(got.log_count == 3);
-  for (size_t i = 0; i < opt_a.parameters().size(); ++i)
-    CHECK(torch::equal(momentum_of(opt_a, opt_a.parameters()[i]), momentum_of(opt_b, opt_b.parameters()[i])));
-  // The next step is identical too.
+  // The next step is identical too, which needs the momentum buffers restored bitwise (the state map's key
+  // type differs between LibTorch versions, so it is checked through its effect).
   torch::manual_seed(5);
   const torch::Tensor x = torch::randn({2, 3, 16, 16});
   for (auto* pair : {&a, &b}) {

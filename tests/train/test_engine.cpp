@@ -4,6 +4,7 @@
 #include "catch_torch.h"
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include <torch/cuda.h>
@@ -14,6 +15,7 @@
 #include "train/engine.h"
 #include "train/runtime.h"
 #include "train/train_log.h"
+#include "pipeline/detector.h"
 #include "train_fixtures.h"
 
 using namespace detlab;
@@ -199,6 +201,75 @@ TEST_CASE("gradient clipping scales the global norm; a NaN gradient stops the ru
   CHECK_THROWS_WITH(train(bad, ds, o, context(temp_dir("clip_nan"))),
                     Catch::Contains("non-finite gradient norm at iteration 1"));
   std::filesystem::remove_all(dir);
+}
+
+namespace {
+/// Trains `a` by loss = c . a; at call `poison_at` it sets the unused parameter `b` to infinity: loss and gradients
+/// stay finite while the weights do not.
+class PoisonTrainable : public Trainable {
+ public:
+  PoisonTrainable() {
+    a_ = module_.register_parameter("a", torch::tensor({1.0f, 2.0f}));
+    b_ = module_.register_parameter("b", torch::tensor({0.0f}));
+  }
+  torch::nn::Module& module() override { return module_; }
+  TransformOptions input_transform() const override {
+    TransformOptions t;
+    t.min_size = 0;
+    return t;
+  }
+  std::map<std::string, torch::Tensor> losses(const Batch&) override {
+    if (++calls_ == poison_at) {
+      torch::NoGradGuard no_grad;
+      b_.fill_(std::numeric_limits<float>::infinity());
+    }
+    return {{"loss", (a_ * torch::tensor({3.0f, 4.0f})).sum()}};
+  }
+  int poison_at = 0;
+
+ private:
+  torch::nn::Module module_;
+  torch::Tensor a_, b_;
+  int calls_ = 0;
+};
+}  // namespace
+
+TEST_CASE("non-finite weights are never written as a checkpoint", "[train][engine]") {
+  const Dataset ds = box_dataset(4, 16, 16);
+  TrainOptions o;
+  o.iterations = 12;
+  o.loader.batch_size = 1;
+  o.loader.workers = 0;
+  o.optimizer.lr = 0.001;
+  o.checkpoint_every = 4;
+  const auto dir = temp_dir("poison");
+  PoisonTrainable m;
+  m.poison_at = 6;
+  try {
+    train(m, ds, o, context(dir));
+    FAIL("no exception");
+  } catch (const NonFiniteLossError& e) {
+    CHECK(e.iteration() == 8);
+    CHECK_THAT(e.what(), Catch::Contains("non-finite parameter values after iteration 8") &&
+                             Catch::Contains("ckpt_00000004.pt"));
+  }
+  CHECK(CheckpointDir(dir / "checkpoints").latest()->filename() == "ckpt_00000004.pt");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("make_engine_context carries the fit() settings over", "[train][engine]") {
+  TrainContext tc;
+  tc.out_dir = "runs/x";
+  tc.device = "cuda";
+  tc.threads = 3;
+  tc.seed = 11;
+  tc.resume = true;
+  const EngineContext e = make_engine_context(tc);
+  CHECK(e.out_dir == "runs/x");
+  CHECK(e.device == "cuda");
+  CHECK(e.threads == 3);
+  CHECK(e.seed == 11);
+  CHECK(e.resume);
 }
 
 TEST_CASE("the engine refuses to overwrite a run, to resume with another seed, and unknown devices",
