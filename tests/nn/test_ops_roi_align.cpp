@@ -14,7 +14,7 @@
 using detlab::ops::roi_align;
 using detlab::ops::roi_align_cpu;
 using detlab::ops::roi_align_generic;
-using detlab::ops::RoiAlignLayout;
+using detlab::ops::RoiLayout;
 using detlab::ops::RoiAlignOptions;
 using detlab::test::max_abs_diff;
 
@@ -47,7 +47,7 @@ TEST_CASE("roi_align of a linear ramp is the ramp at the bin centres", "[nn][roi
   const at::Tensor ys = at::arange(h, at::kFloat).view({h, 1}), xs = at::arange(w, at::kFloat).view({1, w});
   const at::Tensor ramp = (2 * ys + 3 * xs).view({1, 1, h, w});
   const at::Tensor rois = at::tensor({0.f, 2.f, 1.f, 8.f, 5.f}).view({1, 5});  // x 2..8, y 1..5
-  for (auto layout : {RoiAlignLayout::kChannelsFirst, RoiAlignLayout::kChannelsLast}) {
+  for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
     const at::Tensor out = roi_align_cpu(ramp, rois, options(2, 3, 1.0, 2, /*aligned=*/true), layout);
     // aligned: continuous coordinates shift by -0.5; bins are 2 px (x) by 2 px (y).
     const float expected[2][3] = {{2 * 1.5f + 3 * 2.5f, 2 * 1.5f + 3 * 4.5f, 2 * 1.5f + 3 * 6.5f},
@@ -68,7 +68,7 @@ TEST_CASE("roi_align CPU kernel equals the generic path (both layouts, float and
     for (const auto& base : option_grid()) {
       const RoiAlignOptions o = base;
       const at::Tensor ref = roi_align_generic(input, rois, o);
-      for (auto layout : {RoiAlignLayout::kAuto, RoiAlignLayout::kChannelsFirst, RoiAlignLayout::kChannelsLast}) {
+      for (auto layout : {RoiLayout::kAuto, RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
         INFO("aligned " << o.aligned << " sampling " << o.sampling_ratio << " scale " << o.spatial_scale
                         << " layout " << static_cast<int>(layout) << " dtype " << dtype);
         const at::Tensor out = roi_align_cpu(input, rois, o, layout);
@@ -142,7 +142,7 @@ TEST_CASE("roi_align matches torchvision (outputs and input gradients)", "[nn][r
                                       fx->flag(k + "aligned"));
     const at::Tensor rois = fx->tensor(k + "rois");
     INFO("case " << i << " aligned " << o.aligned << " sampling " << o.sampling_ratio);
-    for (auto layout : {RoiAlignLayout::kChannelsFirst, RoiAlignLayout::kChannelsLast}) {
+    for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
       const at::Tensor x = fx->tensor(k + "input").clone().requires_grad_(true);
       const at::Tensor y = roi_align_cpu(x, rois, o, layout);
       CHECK(max_abs_diff(y, fx->tensor(k + "output")) <= 1e-5);

@@ -15,6 +15,7 @@ using detlab::ops::roi_pool;
 using detlab::ops::roi_pool_cpu;
 using detlab::ops::roi_pool_forward_cpu;
 using detlab::ops::roi_pool_generic;
+using detlab::ops::RoiLayout;
 using detlab::ops::RoiPoolOptions;
 using detlab::test::max_abs_diff;
 
@@ -34,9 +35,11 @@ TEST_CASE("roi_pool takes the maximum of each quantised bin", "[nn][roi_pool]") 
   // 4 x 4 map with values 0..15; the RoI covers pixels 0..3 x 0..3 (inclusive corners, Fast R-CNN's +1).
   const at::Tensor input = at::arange(16, at::kFloat).view({1, 1, 4, 4});
   const at::Tensor rois = at::tensor({0.f, 0.f, 0.f, 3.f, 3.f}).view({1, 5});
-  const auto [out, argmax] = roi_pool_forward_cpu(input, rois, options(2, 2, 1.0));
-  CHECK(out.flatten().equal(at::tensor({5.f, 7.f, 13.f, 15.f})));
-  CHECK(argmax.flatten().equal(at::tensor({5, 7, 13, 15}, at::kInt)));
+  for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
+    const auto [out, argmax] = roi_pool_forward_cpu(input.expand({1, 2, 4, 4}), rois, options(2, 2, 1.0), layout);
+    CHECK(out[0][1].flatten().equal(at::tensor({5.f, 7.f, 13.f, 15.f})));
+    CHECK(argmax[0][1].flatten().equal(at::tensor({5, 7, 13, 15}, at::kInt)));
+  }
   // A RoI entirely outside the map gives empty bins: output 0, arg-max -1.
   const at::Tensor outside = at::tensor({0.f, -20.f, -20.f, -10.f, -10.f}).view({1, 5});
   const auto [zero, none] = roi_pool_forward_cpu(input, outside, options(2, 2, 1.0));
@@ -57,6 +60,11 @@ TEST_CASE("roi_pool CPU kernel equals the generic path (forward and backward)", 
         const at::Tensor y1 = roi_pool_cpu(x1, rois, o), y2 = roi_pool_generic(x2, rois, o);
         INFO("scale " << scale << " output " << oh << " x " << ow << " dtype " << dtype);
         CHECK(max_abs_diff(y1, y2) == 0.0);  // a maximum is exact
+        const auto [first, first_arg] = roi_pool_forward_cpu(input, rois, o, RoiLayout::kChannelsFirst);
+        const auto [last, last_arg] = roi_pool_forward_cpu(input, rois, o, RoiLayout::kChannelsLast);
+        CHECK(max_abs_diff(first, y2) == 0.0);
+        CHECK(max_abs_diff(last, y2) == 0.0);
+        CHECK(first_arg.equal(last_arg));
         const at::Tensor go = at::randn(y1.sizes(), gen, at::TensorOptions().dtype(dtype));
         y1.backward(go);
         y2.backward(go);
@@ -77,9 +85,11 @@ TEST_CASE("roi_pool matches torchvision (values, arg-max, gradients)", "[nn][roi
         options(fx->integer(k + "output_height"), fx->integer(k + "output_width"), fx->real(k + "spatial_scale"));
     const at::Tensor rois = fx->tensor(k + "rois");
     INFO("case " << i);
-    const auto [out, argmax] = roi_pool_forward_cpu(fx->tensor(k + "input"), rois, o);
-    CHECK(max_abs_diff(out, fx->tensor(k + "output")) == 0.0);
-    CHECK(argmax.equal(fx->tensor(k + "argmax")));
+    for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
+      const auto [out, argmax] = roi_pool_forward_cpu(fx->tensor(k + "input"), rois, o, layout);
+      CHECK(max_abs_diff(out, fx->tensor(k + "output")) == 0.0);
+      CHECK(argmax.equal(fx->tensor(k + "argmax")));
+    }
     for (bool generic : {false, true}) {
       const at::Tensor x = fx->tensor(k + "input").clone().requires_grad_(true);
       const at::Tensor y = generic ? roi_pool_generic(x, rois, o) : roi_pool_cpu(x, rois, o);

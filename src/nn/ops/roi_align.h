@@ -5,6 +5,8 @@
 
 #include <torch/types.h>
 
+#include "nn/ops/roi_args.h"
+
 namespace detlab::ops {
 
 struct RoiAlignOptions {
@@ -15,17 +17,13 @@ struct RoiAlignOptions {
   bool aligned = false;  // true: shift coordinates by -0.5 px (Detectron2); false: legacy, RoI size clamped >= 1
 };
 
-/// Memory layout the CPU kernel reads the feature map in. kAuto converts to channels-last when the RoIs sample
-/// more points than the map holds (the conversion then pays for itself); the others exist for the tests.
-enum class RoiAlignLayout { kAuto, kChannelsFirst, kChannelsLast };
-
 /// Bilinear RoI pooling: each output bin averages sampling_ratio^2 bilinear samples of its RoI sub-window.
 ///   requires: input N x C x H x W, float or double; rois K x 5 (batch_index, x1, y1, x2, y2) in input-image
 ///             coordinates, same dtype and device as input; 0 <= batch_index < N; output sizes > 0.
 ///   ensures:  K x C x output_height x output_width, same dtype and device; differentiable with respect to input
 ///             (rois get no gradient, as in torchvision). Thread safety: pure function.
 at::Tensor roi_align_cpu(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& opts,
-                         RoiAlignLayout layout = RoiAlignLayout::kAuto);  // nn/ops/cpu/roi_align_kernel.cpp
+                         RoiLayout layout = RoiLayout::kAuto);  // nn/ops/cpu/roi_align_kernel.cpp
 /// The same op written with ATen gather / index arithmetic: runs on any device, differentiable through ATen's
 /// autograd, and serves as the naive reference for the CPU kernel.
 at::Tensor roi_align_generic(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& opts);

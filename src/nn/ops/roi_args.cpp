@@ -21,6 +21,13 @@ void check_roi_op_args(const char* op, const at::Tensor& input, const at::Tensor
               " x ", output_width);
 }
 
+bool use_channels_last(const at::Tensor& input, int64_t points, RoiLayout layout) {
+  if (layout != RoiLayout::kAuto) return layout == RoiLayout::kChannelsLast;
+  if (input.size(1) == 1) return false;
+  if (input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous()) return true;
+  return points >= input.size(0) * input.size(2) * input.size(3);
+}
+
 void check_roi_batch_indices(const char* op, const at::Tensor& rois, int64_t batch_size) {
   if (rois.size(0) == 0) return;
   const auto batch = rois.select(1, 0);

@@ -7,6 +7,8 @@
 
 #include <tuple>
 
+#include "nn/ops/roi_args.h"
+
 namespace detlab::ops {
 
 struct RoiPoolOptions {
@@ -28,7 +30,8 @@ at::Tensor roi_pool_generic(const at::Tensor& input, const at::Tensor& rois, con
 /// The raw CPU forward kernel: (output, argmax), argmax K x C x out_h x out_w int32 holding h * W + w of the
 /// selected pixel, or -1 for an empty bin (torchvision's second output). No autograd.
 std::tuple<at::Tensor, at::Tensor> roi_pool_forward_cpu(const at::Tensor& input, const at::Tensor& rois,
-                                                        const RoiPoolOptions& opts);
+                                                        const RoiPoolOptions& opts,
+                                                        RoiLayout layout = RoiLayout::kAuto);
 
 /// Device switch: the CPU kernel for CPU tensors, the generic path elsewhere.
 inline at::Tensor roi_pool(const at::Tensor& input, const at::Tensor& rois, const RoiPoolOptions& opts) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/ops/box_iou.h"
+#include "nn/ops/cpu/vectorize.h"
 
 namespace detlab::ops {
 namespace {
@@ -19,51 +20,73 @@ namespace {
 // Output elements per parallel task: large enough to amortise task start-up (~a few microseconds).
 constexpr int64_t kGrainElements = 1 << 15;
 
+/// boxes2 as separate coordinate arrays plus areas.
+template <typename T>
+struct Columns {
+  std::vector<T> x1, y1, x2, y2, area;
+};
+
+/// Rows [begin, end) of the matrix: out[i * m + j] for boxes1 (K x 4, row-major) against the columns.
+template <typename T, bool kGeneralized>
+inline __attribute__((always_inline)) void rows_impl(const T* b1, const Columns<T>& cols, int64_t begin,
+                                                     int64_t end, T* o) {
+  const int64_t m = static_cast<int64_t>(cols.x1.size());
+  const T* __restrict bx1 = cols.x1.data();
+  const T* __restrict by1 = cols.y1.data();
+  const T* __restrict bx2 = cols.x2.data();
+  const T* __restrict by2 = cols.y2.data();
+  const T* __restrict ba = cols.area.data();
+  for (int64_t i = begin; i < end; ++i) {
+    const T ax1 = b1[4 * i], ay1 = b1[4 * i + 1], ax2 = b1[4 * i + 2], ay2 = b1[4 * i + 3];
+    const T area1 = (ax2 - ax1) * (ay2 - ay1);
+    T* __restrict row = o + i * m;
+    for (int64_t j = 0; j < m; ++j) {
+      // torchvision: lt = max(b1, b2), rb = min(b1, b2), wh = (rb - lt).clamp(min=0), union = a1 + a2 - inter.
+      const T lx = std::max(ax1, bx1[j]), ly = std::max(ay1, by1[j]);
+      const T rx = std::min(ax2, bx2[j]), ry = std::min(ay2, by2[j]);
+      const T w = std::max(rx - lx, T(0)), h = std::max(ry - ly, T(0));
+      const T inter = w * h;
+      const T uni = area1 + ba[j] - inter;
+      const T iou = inter / uni;
+      if constexpr (kGeneralized) {
+        // Smallest enclosing box: lti = min(b1, b2), rbi = max(b1, b2).
+        const T cw = std::max(std::max(ax2, bx2[j]) - std::min(ax1, bx1[j]), T(0));
+        const T ch = std::max(std::max(ay2, by2[j]) - std::min(ay1, by1[j]), T(0));
+        const T areai = cw * ch;
+        row[j] = iou - (areai - uni) / areai;
+      } else {
+        row[j] = iou;
+      }
+    }
+  }
+}
+
+DETLAB_TARGET_CLONES void rows(const float* b1, const Columns<float>& cols, int64_t begin, int64_t end, float* o,
+                               bool generalized) {
+  generalized ? rows_impl<float, true>(b1, cols, begin, end, o) : rows_impl<float, false>(b1, cols, begin, end, o);
+}
+DETLAB_TARGET_CLONES void rows(const double* b1, const Columns<double>& cols, int64_t begin, int64_t end, double* o,
+                               bool generalized) {
+  generalized ? rows_impl<double, true>(b1, cols, begin, end, o) : rows_impl<double, false>(b1, cols, begin, end, o);
+}
+
 template <typename T, bool kGeneralized>
 void pairwise_impl(const at::Tensor& boxes1, const at::Tensor& boxes2, at::Tensor& out) {
   const int64_t n = boxes1.size(0), m = boxes2.size(0);
-  const T* b1 = boxes1.data_ptr<T>();
   const T* b2 = boxes2.data_ptr<T>();
-  std::vector<T> x1(m), y1(m), x2(m), y2(m), area2(m);
+  Columns<T> cols;
+  for (auto* v : {&cols.x1, &cols.y1, &cols.x2, &cols.y2, &cols.area}) v->resize(static_cast<size_t>(m));
   for (int64_t j = 0; j < m; ++j) {
-    x1[j] = b2[4 * j];
-    y1[j] = b2[4 * j + 1];
-    x2[j] = b2[4 * j + 2];
-    y2[j] = b2[4 * j + 3];
-    area2[j] = (x2[j] - x1[j]) * (y2[j] - y1[j]);
+    cols.x1[j] = b2[4 * j];
+    cols.y1[j] = b2[4 * j + 1];
+    cols.x2[j] = b2[4 * j + 2];
+    cols.y2[j] = b2[4 * j + 3];
+    cols.area[j] = (cols.x2[j] - cols.x1[j]) * (cols.y2[j] - cols.y1[j]);
   }
+  const T* b1 = boxes1.data_ptr<T>();
   T* o = out.data_ptr<T>();
   const int64_t grain = std::max<int64_t>(1, kGrainElements / std::max<int64_t>(m, 1));
-  at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-    const T* __restrict bx1 = x1.data();
-    const T* __restrict by1 = y1.data();
-    const T* __restrict bx2 = x2.data();
-    const T* __restrict by2 = y2.data();
-    const T* __restrict ba = area2.data();
-    for (int64_t i = begin; i < end; ++i) {
-      const T ax1 = b1[4 * i], ay1 = b1[4 * i + 1], ax2 = b1[4 * i + 2], ay2 = b1[4 * i + 3];
-      const T area1 = (ax2 - ax1) * (ay2 - ay1);
-      T* __restrict row = o + i * m;
-      for (int64_t j = 0; j < m; ++j) {
-        // torchvision: lt = max(b1, b2), rb = min(b1, b2), wh = (rb - lt).clamp(min=0), union = a1 + a2 - inter.
-        const T lx = std::max(ax1, bx1[j]), ly = std::max(ay1, by1[j]);
-        const T rx = std::min(ax2, bx2[j]), ry = std::min(ay2, by2[j]);
-        const T w = std::max(rx - lx, T(0)), h = std::max(ry - ly, T(0));
-        const T inter = w * h;
-        const T uni = area1 + ba[j] - inter;
-        const T iou = inter / uni;
-        if constexpr (kGeneralized) {
-          // Smallest enclosing box: lti = min(b1, b2), rbi = max(b1, b2).
-          const T cw = std::max(std::max(ax2, bx2[j]) - std::min(ax1, bx1[j]), T(0));
-          const T ch = std::max(std::max(ay2, by2[j]) - std::min(ay1, by1[j]), T(0));
-          const T areai = cw * ch;
-          row[j] = iou - (areai - uni) / areai;
-        } else {
-          row[j] = iou;
-        }
-      }
-    }
-  });
+  at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) { rows(b1, cols, begin, end, o, kGeneralized); });
 }
 
 template <bool kGeneralized>

@@ -16,6 +16,8 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/ops/cpu/transpose.h"
+#include "nn/ops/cpu/vectorize.h"
 #include "nn/ops/roi_align.h"
 #include "nn/ops/roi_args.h"
 
@@ -113,11 +115,35 @@ void precompute_taps(const RoiGeometry<T>& g, int64_t height, int64_t width, int
   }
 }
 
-/// acc[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c] over contiguous channels (vectorises).
+/// Channels-last pooling of all bins of one RoI: acc[bin * C + c] = (sum over the bin's samples of
+/// w1 p1[c] + w2 p2[c] + w3 p3[c] + w4 p4[c]) / count, the inner loop over contiguous channels.
 template <typename T>
-inline void accumulate_taps(T* __restrict acc, const T* p1, const T* p2, const T* p3, const T* p4, T w1, T w2, T w3,
-                            T w4, int64_t channels) {
-  for (int64_t c = 0; c < channels; ++c) acc[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c];
+inline __attribute__((always_inline)) void pool_bins_nhwc(const Taps<T>* t, int64_t bins, int64_t samples,
+                                                          const T* img, int64_t channels, T count,
+                                                          T* __restrict acc_all) {
+  for (int64_t bin = 0; bin < bins; ++bin) {
+    T* __restrict acc = acc_all + bin * channels;
+    for (int64_t c = 0; c < channels; ++c) acc[c] = T(0);
+    for (int64_t s = 0; s < samples; ++s, ++t) {
+      const T* __restrict p1 = img + t->pos1 * channels;
+      const T* __restrict p2 = img + t->pos2 * channels;
+      const T* __restrict p3 = img + t->pos3 * channels;
+      const T* __restrict p4 = img + t->pos4 * channels;
+      const T w1 = t->w1, w2 = t->w2, w3 = t->w3, w4 = t->w4;
+      // torchvision's per-sample expression and order, so the sums round identically.
+      for (int64_t c = 0; c < channels; ++c) acc[c] += w1 * p1[c] + w2 * p2[c] + w3 * p3[c] + w4 * p4[c];
+    }
+    for (int64_t c = 0; c < channels; ++c) acc[c] = acc[c] / count;
+  }
+}
+
+DETLAB_TARGET_CLONES void pool_bins(const Taps<float>* t, int64_t bins, int64_t samples, const float* img,
+                                    int64_t channels, float count, float* acc) {
+  pool_bins_nhwc(t, bins, samples, img, channels, count, acc);
+}
+DETLAB_TARGET_CLONES void pool_bins(const Taps<double>* t, int64_t bins, int64_t samples, const double* img,
+                                    int64_t channels, double count, double* acc) {
+  pool_bins_nhwc(t, bins, samples, img, channels, count, acc);
 }
 
 template <typename T>
@@ -133,7 +159,7 @@ void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiAlig
 
   at::parallel_for(0, rois.size(0), 1, [&](int64_t begin, int64_t end) {
     std::vector<Taps<T>> taps;
-    std::vector<T> acc(channels_last ? static_cast<size_t>(channels) : 0);
+    std::vector<T> acc(channels_last ? static_cast<size_t>(bins * channels) : 0);  // one RoI, [bin][C]
     for (int64_t k = begin; k < end; ++k) {
       const RoiGeometry<T> g = roi_geometry(rois_data + k * 5, scale, o);
       precompute_taps(g, height, width, out_h, out_w, taps);
@@ -155,15 +181,8 @@ void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiAlig
         }
       } else {
         const T* img = in + g.batch * plane * channels;  // H x W x C
-        const Taps<T>* t = taps.data();
-        for (int64_t bin = 0; bin < bins; ++bin) {
-          std::fill(acc.begin(), acc.end(), T(0));
-          for (int64_t s = 0; s < samples; ++s, ++t)
-            accumulate_taps(acc.data(), img + t->pos1 * channels, img + t->pos2 * channels,
-                            img + t->pos3 * channels, img + t->pos4 * channels, t->w1, t->w2, t->w3, t->w4,
-                            channels);
-          for (int64_t c = 0; c < channels; ++c) out_k[c * bins + bin] = acc[static_cast<size_t>(c)] / count;
-        }
+        pool_bins(taps.data(), bins, samples, img, channels, count, acc.data());
+        transpose_to(acc.data(), bins, channels, out_k);
       }
     }
   });
@@ -208,22 +227,14 @@ void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const 
   });
 }
 
-bool use_channels_last(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o,
-                       RoiAlignLayout layout) {
-  if (layout != RoiAlignLayout::kAuto) return layout == RoiAlignLayout::kChannelsLast;
-  if (input.size(1) == 1) return false;
-  if (input.is_contiguous(at::MemoryFormat::ChannelsLast) && !input.is_contiguous()) return true;
-  // Converting costs one pass over the map; it pays off once the RoIs read more sample points than that.
-  const int64_t grid = o.sampling_ratio > 0 ? o.sampling_ratio * o.sampling_ratio : 4;  // adaptive: guess 2x2
-  const int64_t sample_points = rois.size(0) * o.output_height * o.output_width * grid;
-  return sample_points >= input.size(0) * input.size(2) * input.size(3);
-}
-
 at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o,
-                          RoiAlignLayout layout) {
-  at::Tensor output = at::zeros({rois.size(0), input.size(1), o.output_height, o.output_width}, input.options());
+                          RoiLayout layout) {
+  // Every element is written.
+  at::Tensor output = at::empty({rois.size(0), input.size(1), o.output_height, o.output_width}, input.options());
   if (output.numel() == 0) return output;
-  const bool nhwc = use_channels_last(input, rois, o, layout);
+  // Points read per channel; adaptive sampling is estimated as a 2 x 2 grid.
+  const int64_t grid = o.sampling_ratio > 0 ? o.sampling_ratio * o.sampling_ratio : 4;
+  const bool nhwc = use_channels_last(input, rois.size(0) * o.output_height * o.output_width * grid, layout);
   const at::Tensor in = nhwc ? input.contiguous(at::MemoryFormat::ChannelsLast) : input.contiguous();
   const at::Tensor r = rois.contiguous();
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_align_forward_cpu",
@@ -256,7 +267,7 @@ class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
  public:
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
                                                 const at::Tensor& rois, const RoiAlignOptions& o,
-                                                RoiAlignLayout layout) {
+                                                RoiLayout layout) {
     ctx->saved_data["output_height"] = o.output_height;
     ctx->saved_data["output_width"] = o.output_width;
     ctx->saved_data["spatial_scale"] = o.spatial_scale;
@@ -280,7 +291,7 @@ class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
 }  // namespace
 
 at::Tensor roi_align_cpu(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& opts,
-                         RoiAlignLayout layout) {
+                         RoiLayout layout) {
   check_roi_op_args("roi_align", input, rois, opts.output_height, opts.output_width);
   TORCH_CHECK(input.device().is_cpu(), "roi_align_cpu: tensors must be on the CPU, got ", input.device());
   TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,

@@ -4,8 +4,10 @@
 //
 // Bin boundaries use torchvision's roi_pool_kernel.cpp arithmetic (round half away from zero, floor/ceil in T),
 // and the scan keeps the first maximum in row-major order (strict >), so values and arg-max agree with
-// torchvision exactly. Unlike torchvision, the loops run RoI -> channel -> bin (contiguous rows of one plane
-// instead of a channel stride in the innermost loop) and in parallel: over RoIs forward, over channels backward.
+// torchvision exactly. Unlike torchvision, the loops run in parallel (over RoIs forward, over channels backward)
+// and never stride over channels in the innermost loop: channels-first they run RoI -> channel -> bin over
+// contiguous rows of one plane; channels-last (chosen when the RoIs read more pixels than the map holds) they run
+// RoI -> bin -> pixel with the innermost loop over contiguous channels, which vectorises.
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -15,6 +17,8 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/ops/cpu/transpose.h"
+#include "nn/ops/cpu/vectorize.h"
 #include "nn/ops/roi_args.h"
 #include "nn/ops/roi_pool.h"
 
@@ -57,9 +61,43 @@ int64_t roi_bins(const T* roi, T scale, const RoiPoolOptions& o, int64_t height,
   return batch;
 }
 
+/// Channels-last maximum of one bin for all channels: best / arg start at (0, -1) for an empty bin and at
+/// (-FLT_MAX, -1) otherwise; pixels are visited in row-major order and only a strictly greater value wins, as in
+/// the channels-first scan, so both layouts (and torchvision) pick the same pixel.
 template <typename T>
-void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiPoolOptions& o, at::Tensor& output,
-                  at::Tensor& argmax) {
+inline __attribute__((always_inline)) void pool_bin_nhwc(const T* img, int64_t width, int64_t channels,
+                                                         const PoolBin& b, T* __restrict best,
+                                                         int32_t* __restrict arg) {
+  const bool empty = b.hend <= b.hstart || b.wend <= b.wstart;
+  for (int64_t c = 0; c < channels; ++c) {
+    best[c] = empty ? T(0) : T(-FLT_MAX);
+    arg[c] = -1;
+  }
+  for (int64_t h = b.hstart; h < b.hend; ++h) {
+    for (int64_t w = b.wstart; w < b.wend; ++w) {
+      const T* __restrict v = img + (h * width + w) * channels;
+      const int32_t idx = static_cast<int32_t>(h * width + w);
+      for (int64_t c = 0; c < channels; ++c) {
+        const bool greater = v[c] > best[c];
+        best[c] = greater ? v[c] : best[c];
+        arg[c] = greater ? idx : arg[c];
+      }
+    }
+  }
+}
+
+DETLAB_TARGET_CLONES void pool_bin(const float* img, int64_t width, int64_t channels, const PoolBin& b, float* best,
+                                   int32_t* arg) {
+  pool_bin_nhwc(img, width, channels, b, best, arg);
+}
+DETLAB_TARGET_CLONES void pool_bin(const double* img, int64_t width, int64_t channels, const PoolBin& b,
+                                   double* best, int32_t* arg) {
+  pool_bin_nhwc(img, width, channels, b, best, arg);
+}
+
+template <typename T>
+void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiPoolOptions& o, bool channels_last,
+                  at::Tensor& output, at::Tensor& argmax) {
   const int64_t channels = input.size(1), height = input.size(2), width = input.size(3);
   const int64_t bins_per_roi = o.output_height * o.output_width, plane = height * width;
   const T scale = static_cast<T>(o.spatial_scale);
@@ -70,8 +108,20 @@ void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiPool
 
   at::parallel_for(0, rois.size(0), 1, [&](int64_t begin, int64_t end) {
     std::vector<PoolBin> bins;
+    // Channels-last results of one RoI, [bin][C]; transposed into the K x C x bins outputs at the end.
+    std::vector<T> best(channels_last ? static_cast<size_t>(bins_per_roi * channels) : 0);
+    std::vector<int32_t> best_arg(best.size());
     for (int64_t k = begin; k < end; ++k) {
       const int64_t batch = roi_bins(rois_data + k * 5, scale, o, height, width, bins);
+      if (channels_last) {
+        const T* img = in + batch * plane * channels;  // H x W x C
+        for (int64_t i = 0; i < bins_per_roi; ++i)
+          pool_bin(img, width, channels, bins[static_cast<size_t>(i)], best.data() + i * channels,
+                   best_arg.data() + i * channels);
+        transpose_to(best.data(), bins_per_roi, channels, out + k * channels * bins_per_roi);
+        transpose_to(best_arg.data(), bins_per_roi, channels, arg + k * channels * bins_per_roi);
+        continue;
+      }
       for (int64_t c = 0; c < channels; ++c) {
         const T* p = in + (batch * channels + c) * plane;
         const int64_t o_off = (k * channels + c) * bins_per_roi;
@@ -153,7 +203,7 @@ class RoiPoolFunction : public torch::autograd::Function<RoiPoolFunction> {
 }  // namespace
 
 std::tuple<at::Tensor, at::Tensor> roi_pool_forward_cpu(const at::Tensor& input, const at::Tensor& rois,
-                                                        const RoiPoolOptions& o) {
+                                                        const RoiPoolOptions& o, RoiLayout layout) {
   check_roi_op_args("roi_pool", input, rois, o.output_height, o.output_width);
   TORCH_CHECK(input.device().is_cpu(), "roi_pool_cpu: tensors must be on the CPU, got ", input.device());
   TORCH_CHECK(input.scalar_type() == at::kFloat || input.scalar_type() == at::kDouble,
@@ -161,13 +211,15 @@ std::tuple<at::Tensor, at::Tensor> roi_pool_forward_cpu(const at::Tensor& input,
   TORCH_CHECK(input.size(2) * input.size(3) <= INT32_MAX, "roi_pool_cpu: feature map too large for int32 arg-max");
   check_roi_batch_indices("roi_pool", rois, input.size(0));
   const std::vector<int64_t> shape = {rois.size(0), input.size(1), o.output_height, o.output_width};
-  at::Tensor output = at::zeros(shape, input.options());
-  at::Tensor argmax = at::full(shape, -1, input.options().dtype(at::kInt));
+  at::Tensor output = at::empty(shape, input.options());  // every element is written
+  at::Tensor argmax = at::empty(shape, input.options().dtype(at::kInt));
   if (output.numel() == 0) return {output, argmax};
-  const at::Tensor in = input.contiguous();
+  // Every bin reads at least one pixel per channel.
+  const bool nhwc = use_channels_last(input, rois.size(0) * o.output_height * o.output_width, layout);
+  const at::Tensor in = nhwc ? input.contiguous(at::MemoryFormat::ChannelsLast) : input.contiguous();
   const at::Tensor r = rois.contiguous();
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_pool_forward_cpu",
-                             [&] { forward_impl<scalar_t>(in, r, o, output, argmax); });
+                             [&] { forward_impl<scalar_t>(in, r, o, nhwc, output, argmax); });
   return {output, argmax};
 }
 
