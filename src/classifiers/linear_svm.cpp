@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
 
 #include <opencv2/core.hpp>
 
@@ -50,30 +51,35 @@ class LinearSvmClassifier final : public ClassifierStage {
     const int n = f.rows(), k = opts_.num_classes;
     RegionScores out;
     out.scores = cv::Mat::zeros(n, k + 1, CV_32F);
-    const bool regress = has_regressors();
-    if (regress) out.deltas = cv::Mat::zeros(n, 4 * k, CV_32F);
+    if (has_regressors()) out.deltas = cv::Mat::zeros(n, 4 * k, CV_32F);
     if (n == 0) return out;
     DETLAB_REQUIRE(f.host.type() == CV_32F, "features must be CV_32F", f.host.type());
-    for (int c = 0; c < k; ++c) {
-      const LinearModel& m = models_[c];
-      if (m.w.empty()) continue;  // a class without training boxes never fires
-      const int d = static_cast<int>(m.w.size());
-      DETLAB_REQUIRE(f.host.cols >= d, "features shorter than the model", f.host.cols, d);
-      const cv::Mat w(d, 1, CV_32F, const_cast<float*>(m.w.data()));
-      const cv::Mat margins = f.host.colRange(0, d) * w;
+    // One matrix product per feature group: margins = X W + b for all of the group's classes at once, and
+    // deltas = X R + r for their regressors.
+    for (const GroupWeights& g : weights_) {
+      DETLAB_REQUIRE(f.host.cols >= g.dim, "features shorter than the model", f.host.cols, g.dim);
+      const cv::Mat x = f.host.colRange(0, g.dim);
+      const cv::Mat margins = x * g.w;
+      cv::Mat deltas;
+      if (!g.r.empty()) deltas = x * g.r;
       for (int i = 0; i < n; ++i) {
-        if (f.group(i) != group_[c]) continue;
-        out.scores.at<float>(i, c + 1) = sigmoid(margins.at<float>(i) + m.b);
-        if (regress && !regressors_[c].empty()) {
-          const auto dl = regressors_[c].predict(f.host.ptr<float>(i));
-          for (int j = 0; j < 4; ++j) out.deltas.at<float>(i, 4 * c + j) = dl[j];
+        if (f.group(i) != g.group) continue;
+        const float* m = margins.ptr<float>(i);
+        for (size_t j = 0; j < g.classes.size(); ++j) {
+          const int c = g.classes[j];
+          out.scores.at<float>(i, c + 1) = sigmoid(m[j] + g.b.at<float>(0, static_cast<int>(j)));
+          if (!deltas.empty() && !regressors_[c].empty())
+            for (int q = 0; q < 4; ++q)
+              out.deltas.at<float>(i, 4 * c + q) =
+                  deltas.at<float>(i, 4 * static_cast<int>(j) + q) + g.rb.at<float>(0, 4 * static_cast<int>(j) + q);
         }
       }
     }
     for (int i = 0; i < n; ++i) {
+      float* row = out.scores.ptr<float>(i);
       float best = 0.f;
-      for (int c = 1; c <= k; ++c) best = std::max(best, out.scores.at<float>(i, c));
-      out.scores.at<float>(i, 0) = 1.f - best;
+      for (int c = 1; c <= k; ++c) best = std::max(best, row[c]);
+      row[0] = 1.f - best;
     }
     return out;
   }
@@ -112,6 +118,7 @@ class LinearSvmClassifier final : public ClassifierStage {
         if (samples[c].reg_features.rows >= kMinRegressionSamples)
           regressors_[c] = fit_ridge(samples[c].reg_features, samples[c].reg_targets, opts_.box_regression.lambda);
     }
+    build_weights();
     if (!ctx.out_dir.empty()) write_log(ctx.out_dir / "train_log.csv");
   }
 
@@ -168,9 +175,53 @@ class LinearSvmClassifier final : public ClassifierStage {
     models_ = std::move(models);
     group_ = std::move(groups);
     regressors_ = std::move(regs);
+    build_weights();
   }
 
  private:
+  /// The trained classes of one feature group, stacked for classify(): w is dim x |classes|, b 1 x |classes|;
+  /// r is dim x 4|classes| and rb 1 x 4|classes| (zero columns for classes without a regressor), or empty.
+  struct GroupWeights {
+    int group = 0, dim = 0;
+    std::vector<int> classes;
+    cv::Mat w, b, r, rb;
+  };
+
+  void build_weights() {
+    weights_.clear();
+    std::map<int, std::vector<int>> by_group;
+    for (int c = 0; c < opts_.num_classes; ++c)
+      if (!models_[c].w.empty()) by_group[group_[c]].push_back(c);
+    for (const auto& [group, classes] : by_group) {
+      GroupWeights g;
+      g.group = group;
+      g.classes = classes;
+      g.dim = static_cast<int>(models_[classes.front()].w.size());
+      const int kg = static_cast<int>(classes.size());
+      g.w = cv::Mat::zeros(g.dim, kg, CV_32F);
+      g.b = cv::Mat::zeros(1, kg, CV_32F);
+      bool any_regressor = false;
+      for (int j = 0; j < kg; ++j) {
+        const LinearModel& m = models_[classes[j]];
+        DETLAB_CHECK(static_cast<int>(m.w.size()) == g.dim, "classes of one group must share a length", m.w.size(), g.dim);
+        for (int d = 0; d < g.dim; ++d) g.w.at<float>(d, j) = m.w[d];
+        g.b.at<float>(0, j) = m.b;
+        any_regressor |= !regressors_[classes[j]].empty();
+      }
+      if (any_regressor) {
+        g.r = cv::Mat::zeros(g.dim, 4 * kg, CV_32F);
+        g.rb = cv::Mat::zeros(1, 4 * kg, CV_32F);
+        for (int j = 0; j < kg; ++j) {
+          const RidgeRegressor& rr = regressors_[classes[j]];
+          if (rr.empty()) continue;
+          rr.w.copyTo(g.r.colRange(4 * j, 4 * j + 4));
+          rr.b.copyTo(g.rb.colRange(4 * j, 4 * j + 4));
+        }
+      }
+      weights_.push_back(std::move(g));
+    }
+  }
+
   bool has_regressors() const {
     for (const RidgeRegressor& r : regressors_)
       if (!r.empty()) return true;
@@ -226,6 +277,7 @@ class LinearSvmClassifier final : public ClassifierStage {
   std::vector<LinearModel> models_;      // per class; empty w = no training boxes
   std::vector<int> group_;               // feature group of each class
   std::vector<RidgeRegressor> regressors_;  // per class; empty = none
+  std::vector<GroupWeights> weights_;       // derived from the above by build_weights()
   std::vector<LogRow> log_;
 };
 

@@ -4,6 +4,7 @@
 #include "detectors/postprocess.h"
 
 #include <cmath>
+#include <map>
 
 #include "core/box_ops.h"
 #include "core/error.h"
@@ -17,6 +18,8 @@ PostprocessOptions parse_postprocess(const Config& node) {
   o.score_thresh = node.get<float>("score_thresh", o.score_thresh);
   o.max_per_image = node.get<int>("max_per_image", o.max_per_image);
   o.min_size = node.get<float>("min_size", o.min_size);
+  o.pre_nms_top_k = node.get<int>("pre_nms_top_k", o.pre_nms_top_k);
+  if (o.pre_nms_top_k < 0) throw InputError(node.file(), node.child_path("pre_nms_top_k"), "must be >= 0");
   if (node.has("box_coder_weights")) {
     const auto w = node.get<std::vector<float>>("box_coder_weights");
     if (w.size() != 4 || w[0] <= 0 || w[1] <= 0 || w[2] <= 0 || w[3] <= 0)
@@ -58,6 +61,20 @@ Detections postprocess(const Detections& candidates, int width, int height, cons
     c.box = clip(d.box, static_cast<float>(width), static_cast<float>(height));
     if (c.box.width() < opts.min_size || c.box.height() < opts.min_size) continue;
     kept.push_back(c);
+  }
+  if (opts.pre_nms_top_k > 0) {  // per class, keeping the candidates' order (it breaks score ties)
+    std::map<int, std::vector<int>> by_class;
+    for (size_t i = 0; i < kept.size(); ++i) by_class[kept[i].label].push_back(static_cast<int>(i));
+    std::vector<char> keep(kept.size(), 0);
+    for (const auto& [label, idx] : by_class) {
+      std::vector<float> scores;
+      for (int i : idx) scores.push_back(kept[i].score);
+      for (int j : top_k(scores, opts.pre_nms_top_k)) keep[idx[j]] = 1;
+    }
+    Detections filtered;
+    for (size_t i = 0; i < kept.size(); ++i)
+      if (keep[i]) filtered.push_back(kept[i]);
+    kept.swap(filtered);
   }
   Detections out;
   if (opts.soft_nms) {

@@ -20,16 +20,19 @@ struct PostprocessOptions {
   SoftNmsOptions soft;          // used when soft_nms
   std::array<float, 4> box_coder_weights{1.f, 1.f, 1.f, 1.f};  // see pipeline/box_coder.h
   float min_size = 0.01f;       // boxes narrower / lower than this (pixels) after clipping are dropped (torchvision)
+  /// Per class, only the best this many candidates enter NMS (0 = all). Sliding windows leave thousands of
+  /// low-scoring candidates that cost O(n^2) NMS time and never reach the top max_per_image.
+  int pre_nms_top_k = 0;
 };
 
-/// Keys: nms_iou, score_thresh, max_per_image, min_size, box_coder_weights [4],
+/// Keys: nms_iou, score_thresh, max_per_image, min_size, pre_nms_top_k, box_coder_weights [4],
 /// soft_nms: false | true | {method: gaussian|linear, sigma, iou_threshold, score_threshold}.
 PostprocessOptions parse_postprocess(const Config& node);
 
 /// Staged detectors: row i of scores belongs to proposals[i]. For every class c (column c + 1 of scores)
 /// whose score > score_thresh, the box is proposals[i] decoded with deltas(i, 4c .. 4c+3) when deltas are
 /// present (else the proposal box), then clipped to the image; boxes smaller than min_size are dropped;
-/// per-class NMS (or soft-NMS); the max_per_image best.
+/// the pre_nms_top_k best per class, per-class NMS (or soft-NMS), the max_per_image best.
 /// requires: scores.rows == proposals.size(), scores CV_32F with >= 2 columns; deltas empty or
 ///           rows x 4 (cols - 1) CV_32F.
 /// ensures: sorted by score (desc, ties: earlier candidate first); clipped; at most max_per_image; labels in

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// detlab eval CONFIG --model DIR: evaluate a trained model on a split (dispatched from cmd_eval.cpp).
+#include <iostream>
+
+#include "cli/command.h"
+#include "cli/options.h"
+#include "eval/metrics.h"
+#include "experiment/run.h"
+
+namespace detlab::cli {
+
+int eval_model(const std::vector<std::string>& args) {
+  CommonOptions common;
+  std::string config, model, out, split = "test";
+  int max_images = -1;
+  po::options_description desc("detlab eval (model) options");
+  add_common_options(desc, common);
+  desc.add_options()("config", po::value<std::string>(&config)->required(), "experiment config (YAML)")(
+      "model,m", po::value<std::string>(&model)->required(), "model folder written by detlab train")(
+      "split", po::value<std::string>(&split)->default_value("test"), "train, val, test, all or a split name")(
+      "max-images", po::value<int>(&max_images)->default_value(-1), "first N images only (default: eval.max_images)")(
+      "out,o", po::value<std::string>(&out), "folder for metrics.json + detections.json (default: the model folder)");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  if (!parse_args(args,
+                  "usage: detlab eval CONFIG --model DIR [--split test] [--out DIR] [--set key=value ...]\n\n"
+                  "Detects every image of the split with a trained model, times each stage and scores the\n"
+                  "detections (COCO / VOC07 / VOC12 as the config's eval.protocols say).",
+                  desc, pos, vm))
+    return 0;
+  apply_common_options(common);
+  const RunConfig rc = load_run_config(config, common.overrides);
+  std::unique_ptr<Detector> det = load_trained(rc, model);
+  EvalRunOptions eo;
+  eo.split = split;
+  eo.max_images = max_images;
+  eo.out_dir = out.empty() ? std::filesystem::path(model) : std::filesystem::path(out);
+  eo.threads = common.threads;
+  const EvalReport er = evaluate_run(rc, *det, eo);
+  std::cout << format_summary(er.evaluation) << "images: " << er.images << ", ms per image: " << er.ms_per_image
+            << " (p90 " << er.ms_per_image_p90 << ")";
+  for (const auto& [stage, ms] : er.stage_ms) std::cout << ", " << stage << " " << ms;
+  std::cout << "\nwrote " << (eo.out_dir / "metrics.json").string() << " and "
+            << (eo.out_dir / "detections.json").string() << "\n";
+  return 0;
+}
+
+}  // namespace detlab::cli

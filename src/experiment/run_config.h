@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Experiment configs (experiments/README.md): load YAML + --set overrides, build the data set and detector.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "data/dataset.h"
+#include "eval/metrics.h"
+#include "pipeline/detector.h"
+
+namespace detlab {
+
+/// The `eval:` section: which protocols to score and how many test images to use.
+struct EvalSettings {
+  std::vector<Protocol> protocols = {Protocol::kCoco, Protocol::kVoc07, Protocol::kVoc12};
+  int max_images = 0;  // the first N images of the split (0 = all)
+};
+
+/// One experiment: top-level keys `name`, `dataset`, `detector`, `eval` (experiments/README.md).
+/// Paths inside configs (dataset.path, proposal files, ...) are relative to the current directory: run
+/// detlab from the repository root.
+struct RunConfig {
+  Config root;                 // after _base_ and --set overrides
+  std::filesystem::path file;  // the YAML file it came from
+  std::string name;            // `name`, else the file stem
+  Dataset dataset;             // every image, with named splits
+  std::string train_split = "train", val_split = "val", test_split = "test";
+  EvalSettings eval;
+};
+
+/// Reads the file, applies the overrides ("a.b=value"), reads or generates the data set and parses `eval`.
+/// The detector node is only validated when built (build_detector). InputError naming the file and the
+/// dotted key for every problem: unknown top-level keys, a missing `dataset` or `detector`, unknown keys in
+/// `dataset` / `eval`, an unreadable data set, split names the data set does not have.
+RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
+
+/// A config built from YAML text (tests); `source` names it in messages.
+RunConfig parse_run_config(const std::string& yaml, const std::vector<std::string>& overrides = {},
+                           const std::string& source = "<string>");
+
+/// The images of one split (`train`, `val`, `test` map to the config's split names; any other name is a
+/// split of the data set; `all` is every image).
+Dataset split_of(const RunConfig& rc, const std::string& which);
+
+/// Builds the detector node through builtin_registries() with the data set's class names. Unknown types and
+/// keys give an InputError naming the file and the dotted path.
+std::unique_ptr<Detector> build_detector(const RunConfig& rc);
+
+}  // namespace detlab
