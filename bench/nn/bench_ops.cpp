@@ -105,7 +105,9 @@ c10::impl::GenericDict load_dict(const fs::path& file) {
   return torch::jit::pickle_load(bytes).toGenericDict();
 }
 
-at::Tensor get(const c10::impl::GenericDict& d, const char* key) { return d.at(c10::IValue(std::string(key))).toTensor(); }
+at::Tensor get(const c10::impl::GenericDict& d, const char* key) {
+  return d.at(c10::IValue(std::string(key))).toTensor();
+}
 
 /// Our side of a case: the op to time and the difference of its result from torchvision's.
 struct Case {
@@ -188,10 +190,14 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--threads") threads = parse_ints(next());
-    else if (a == "--rounds") rounds = std::stoi(next());
-    else if (a == "--reps") reps = std::stoi(next());
-    else if (a == "--filter") filter = next();
+    if (a == "--threads")
+      threads = parse_ints(next());
+    else if (a == "--rounds")
+      rounds = std::stoi(next());
+    else if (a == "--reps")
+      reps = std::stoi(next());
+    else if (a == "--filter")
+      filter = next();
     else {
       std::cerr << "usage: bench_ops [--threads 1,2] [--rounds 7] [--reps 3] [--filter SUBSTRING]\n";
       return 2;
@@ -212,10 +218,11 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, Case> cases;
   for (const auto& n : *names)
-    if (filter.empty() || n.find(filter) != std::string::npos) cases.emplace(n, make_case(n, load_dict(dir / (n + ".pt"))));
+    if (filter.empty() || n.find(filter) != std::string::npos)
+      cases.emplace(n, make_case(n, load_dict(dir / (n + ".pt"))));
 
-  std::printf("detlab ops vs torchvision %s (medians of %d rounds x %d runs, alternating)\n\n",
-              "0.14 (Debian)", rounds, reps);
+  std::printf("detlab ops vs torchvision %s (medians of %d rounds x %d runs, alternating)\n\n", "0.14 (Debian)", rounds,
+              reps);
   std::printf("| %-20s | %7s | %10s | %16s | %11s | %9s |\n", "case", "threads", "ours (ms)", "torchvision (ms)",
               "ours / tv", "max |diff|");
   std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(9, '-').c_str(),
@@ -245,8 +252,9 @@ int main(int argc, char** argv) {
     }
   }
   fs::remove_all(dir);
-  std::printf("\nresults %s torchvision's (max |diff| <= 1e-5; nms rows: identical indices, batched_nms up to the\n"
-              "order of equal scores, which torchvision's unstable sort leaves open)\n",
-              all_ok ? "match" : "DO NOT match");
+  std::printf(
+      "\nresults %s torchvision's (max |diff| <= 1e-5; nms rows: identical indices, batched_nms up to the\n"
+      "order of equal scores, which torchvision's unstable sort leaves open)\n",
+      all_ok ? "match" : "DO NOT match");
   return all_ok ? 0 : 1;
 }

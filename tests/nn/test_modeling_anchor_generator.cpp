@@ -14,8 +14,8 @@ using detlab::nn::AnchorGeneratorOptions;
 TEST_CASE("AnchorGenerator builds rounded cell anchors and tiles them with integer strides", "[nn][anchor_generator]") {
   // Size 32 with ratios 0.5 / 1 / 2: w = 32 / sqrt(r), h = 32 sqrt(r); half-extents rounded (half to even).
   const at::Tensor cell = AnchorGenerator::generate_anchors({32}, {0.5, 1.0, 2.0});
-  CHECK(cell.equal(at::tensor({-23.f, -11.f, 23.f, 11.f, -16.f, -16.f, 16.f, 16.f, -11.f, -23.f, 11.f, 23.f})
-                       .view({3, 4})));
+  CHECK(cell.equal(
+      at::tensor({-23.f, -11.f, 23.f, 11.f, -16.f, -16.f, 16.f, 16.f, -11.f, -23.f, 11.f, 23.f}).view({3, 4})));
   AnchorGeneratorOptions o;
   o.sizes = {{32}, {64}};
   o.aspect_ratios = {{1.0}};  // one list shared by both levels
@@ -26,8 +26,8 @@ TEST_CASE("AnchorGenerator builds rounded cell anchors and tiles them with integ
   REQUIRE(anchors.size() == 2);
   CHECK(anchors[0].sizes() == at::IntArrayRef({16 + 6, 4}));
   CHECK(anchors[0][0].equal(at::tensor({-16.f, -16.f, 16.f, 16.f})));
-  CHECK(anchors[0][1].equal(at::tensor({1.f, -16.f, 33.f, 16.f})));   // next column: x + 17
-  CHECK(anchors[0][4].equal(at::tensor({-16.f, 0.f, 16.f, 32.f})));   // next row: y + 16
+  CHECK(anchors[0][1].equal(at::tensor({1.f, -16.f, 33.f, 16.f})));      // next column: x + 17
+  CHECK(anchors[0][4].equal(at::tensor({-16.f, 0.f, 16.f, 32.f})));      // next row: y + 16
   CHECK(anchors[0][16 + 5].equal(at::tensor({14.f, 0.f, 78.f, 64.f})));  // level 2, row 1, column 2
   CHECK(anchors[1].equal(anchors[0]));
   CHECK_THROWS_AS(gen.forward(at::zeros({1, 3, 64, 64}), {at::zeros({1, 8, 4, 4})}), c10::Error);

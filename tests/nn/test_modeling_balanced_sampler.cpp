@@ -56,7 +56,8 @@ TEST_CASE("BalancedPositiveNegativeSampler draws what torchvision draws from the
   for (int64_t i = 0; i < fx->cases(); ++i) {
     const std::string k = std::to_string(i) + ".";
     std::vector<at::Tensor> matched;
-    for (int64_t j = 0; j < fx->integer(k + "images"); ++j) matched.push_back(fx->tensor(k + "matched" + std::to_string(j)));
+    for (int64_t j = 0; j < fx->integer(k + "images"); ++j)
+      matched.push_back(fx->tensor(k + "matched" + std::to_string(j)));
     const BalancedPositiveNegativeSampler sampler(options(fx->integer(k + "batch"), fx->real(k + "fraction")));
     // torchvision draws from the global generator after torch.manual_seed(seed); a fresh CPU generator with the
     // same seed produces the same stream.

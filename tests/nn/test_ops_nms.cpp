@@ -74,7 +74,8 @@ at::Tensor clustered_boxes(at::Generator& gen, int64_t n, at::ScalarType dtype) 
 }  // namespace
 
 TEST_CASE("nms keeps the higher-scoring box of an overlapping pair", "[nn][nms]") {
-  const at::Tensor boxes = at::tensor({0.f, 0.f, 10.f, 10.f, 1.f, 1.f, 11.f, 11.f, 50.f, 50.f, 60.f, 60.f}).view({3, 4});
+  const at::Tensor boxes =
+      at::tensor({0.f, 0.f, 10.f, 10.f, 1.f, 1.f, 11.f, 11.f, 50.f, 50.f, 60.f, 60.f}).view({3, 4});
   const at::Tensor scores = at::tensor({0.8f, 0.9f, 0.7f});
   CHECK(to_vector(nms(boxes, scores, 0.5)) == std::vector<int64_t>{1, 2});
   CHECK(to_vector(nms_generic(boxes, scores, 0.5)) == std::vector<int64_t>{1, 2});
@@ -113,7 +114,8 @@ TEST_CASE("nms CPU kernel and generic path equal the reference loop", "[nn][nms]
       at::Tensor scores = at::rand({n}, gen, at::TensorOptions().dtype(dtype));
       if (n > 40) scores.slice(0, 20, 40).fill_(0.5);  // ties: stable order, lower index first
       // The generic path is O(n^2) in memory traffic; the largest size runs one threshold to keep the test fast.
-      const std::vector<double> thresholds = n > 1000 ? std::vector<double>{0.5} : std::vector<double>{0.0, 0.3, 0.5, 0.7, 1.0};
+      const std::vector<double> thresholds =
+          n > 1000 ? std::vector<double>{0.5} : std::vector<double>{0.0, 0.3, 0.5, 0.7, 1.0};
       for (double thr : thresholds) {
         INFO("n " << n << " threshold " << thr << " dtype " << dtype);
         const std::vector<int64_t> ref = dtype == at::kFloat ? reference_nms<float>(boxes, scores, {}, thr)

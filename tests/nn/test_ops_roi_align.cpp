@@ -14,8 +14,8 @@
 using detlab::ops::roi_align;
 using detlab::ops::roi_align_cpu;
 using detlab::ops::roi_align_generic;
-using detlab::ops::RoiLayout;
 using detlab::ops::RoiAlignOptions;
+using detlab::ops::RoiLayout;
 using detlab::test::max_abs_diff;
 
 namespace {
@@ -69,8 +69,8 @@ TEST_CASE("roi_align CPU kernel equals the generic path (both layouts, float and
       const RoiAlignOptions o = base;
       const at::Tensor ref = roi_align_generic(input, rois, o);
       for (auto layout : {RoiLayout::kAuto, RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
-        INFO("aligned " << o.aligned << " sampling " << o.sampling_ratio << " scale " << o.spatial_scale
-                        << " layout " << static_cast<int>(layout) << " dtype " << dtype);
+        INFO("aligned " << o.aligned << " sampling " << o.sampling_ratio << " scale " << o.spatial_scale << " layout "
+                        << static_cast<int>(layout) << " dtype " << dtype);
         const at::Tensor out = roi_align_cpu(input, rois, o, layout);
         REQUIRE(out.sizes() == ref.sizes());
         CHECK(max_abs_diff(out, ref) <= 1e-5);
@@ -137,9 +137,9 @@ TEST_CASE("roi_align matches torchvision (outputs and input gradients)", "[nn][r
   REQUIRE(fx->cases() >= 6);
   for (int64_t i = 0; i < fx->cases(); ++i) {
     const std::string k = std::to_string(i) + ".";
-    const RoiAlignOptions o = options(fx->integer(k + "output_height"), fx->integer(k + "output_width"),
-                                      fx->real(k + "spatial_scale"), fx->integer(k + "sampling_ratio"),
-                                      fx->flag(k + "aligned"));
+    const RoiAlignOptions o =
+        options(fx->integer(k + "output_height"), fx->integer(k + "output_width"), fx->real(k + "spatial_scale"),
+                fx->integer(k + "sampling_ratio"), fx->flag(k + "aligned"));
     const at::Tensor rois = fx->tensor(k + "rois");
     INFO("case " << i << " aligned " << o.aligned << " sampling " << o.sampling_ratio);
     for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
@@ -160,9 +160,9 @@ TEST_CASE("roi_align matches torchvision (outputs and input gradients)", "[nn][r
 TEST_CASE("roi_align rejects malformed arguments", "[nn][roi_align]") {
   const at::Tensor input = at::zeros({1, 2, 5, 5});
   const RoiAlignOptions o;
-  CHECK_THROWS_AS(roi_align(input, at::zeros({3, 4}), o), c10::Error);                      // not K x 5
-  CHECK_THROWS_AS(roi_align(input.view({2, 5, 5}), at::zeros({3, 5}), o), c10::Error);      // not 4-D
-  CHECK_THROWS_AS(roi_align(input, at::zeros({3, 5}, at::kDouble), o), c10::Error);         // dtype mismatch
+  CHECK_THROWS_AS(roi_align(input, at::zeros({3, 4}), o), c10::Error);                  // not K x 5
+  CHECK_THROWS_AS(roi_align(input.view({2, 5, 5}), at::zeros({3, 5}), o), c10::Error);  // not 4-D
+  CHECK_THROWS_AS(roi_align(input, at::zeros({3, 5}, at::kDouble), o), c10::Error);     // dtype mismatch
   CHECK_THROWS_AS(roi_align(input, at::tensor({1.f, 0.f, 0.f, 2.f, 2.f}).view({1, 5}), o), c10::Error);  // batch
   CHECK_THROWS_AS(roi_align(input, at::zeros({3, 5}), options(0, 7, 1, 2, true)), c10::Error);
   CHECK_THROWS_AS(roi_align_generic(input, at::zeros({3, 4}), o), c10::Error);
@@ -177,8 +177,8 @@ TEST_CASE("roi_align on CUDA equals the CPU kernel", "[nn][roi_align][.gpu]") {
   const at::Tensor input = at::randn({2, 16, 25, 31}, gen);
   const at::Tensor rois = detlab::test::random_rois(gen, 64, 2, 400, 496);
   for (const auto& o : option_grid()) {
-    const RoiAlignOptions scaled = options(o.output_height, o.output_width, o.spatial_scale / 16, o.sampling_ratio,
-                                           o.aligned);
+    const RoiAlignOptions scaled =
+        options(o.output_height, o.output_width, o.spatial_scale / 16, o.sampling_ratio, o.aligned);
     const at::Tensor cpu_x = input.clone().requires_grad_(true);
     const at::Tensor gpu_x = input.to(at::kCUDA).requires_grad_(true);
     const at::Tensor cpu_y = roi_align(cpu_x, rois, scaled);

@@ -48,8 +48,8 @@ std::optional<TvOpsFixture> TvOpsFixture::load(const std::string& name) {
       WARN("torchvision is not importable by " << DETLAB_PYTHON << ": parity fixture '" << name << "' skipped");
       return std::nullopt;
     }
-    const std::string cmd = std::string("\"") + DETLAB_PYTHON + "\" \"" + kScript.string() + "\" \"" +
-                            kDir.string() + "\" " + name;
+    const std::string cmd =
+        std::string("\"") + DETLAB_PYTHON + "\" \"" + kScript.string() + "\" \"" + kDir.string() + "\" " + name;
     INFO("running " << cmd);
     REQUIRE(std::system(cmd.c_str()) == 0);
     REQUIRE(fs::exists(file));

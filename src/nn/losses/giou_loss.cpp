@@ -13,7 +13,7 @@ at::Tensor upcast_non_float(const at::Tensor& t) {
 }  // namespace
 
 at::Tensor generalized_box_iou_loss(const at::Tensor& boxes1_in, const at::Tensor& boxes2_in, Reduction reduction,
-                                   double eps) {
+                                    double eps) {
   TORCH_CHECK(boxes1_in.sizes() == boxes2_in.sizes() && boxes1_in.dim() >= 1 && boxes1_in.size(-1) == 4,
               "generalized_box_iou_loss: boxes must have the same shape ... x 4, got ", boxes1_in.sizes(), " and ",
               boxes2_in.sizes());

@@ -16,6 +16,6 @@ constexpr double kGiouLossEps = 1e-7;
 ///   requires: boxes1, boxes2 of the same shape ... x 4 (x1, y1, x2, y2), x1 <= x2 and y1 <= y2.
 ///   ensures:  ... losses reduced as asked (mean of no boxes is 0, as torchvision); differentiable in both.
 at::Tensor generalized_box_iou_loss(const at::Tensor& boxes1, const at::Tensor& boxes2,
-                                   Reduction reduction = Reduction::kNone, double eps = kGiouLossEps);
+                                    Reduction reduction = Reduction::kNone, double eps = kGiouLossEps);
 
 }  // namespace detlab::nn

@@ -11,9 +11,12 @@ namespace detlab::nn {
 
 int64_t to_aten(Reduction r) {
   switch (r) {
-    case Reduction::kNone: return at::Reduction::None;
-    case Reduction::kMean: return at::Reduction::Mean;
-    case Reduction::kSum: return at::Reduction::Sum;
+    case Reduction::kNone:
+      return at::Reduction::None;
+    case Reduction::kMean:
+      return at::Reduction::Mean;
+    case Reduction::kSum:
+      return at::Reduction::Sum;
   }
   TORCH_CHECK(false, "to_aten: unknown reduction");
 }
@@ -27,9 +30,12 @@ Reduction parse_reduction(std::string_view name) {
 
 at::Tensor reduce(const at::Tensor& losses, Reduction r) {
   switch (r) {
-    case Reduction::kNone: return losses;
-    case Reduction::kMean: return losses.mean();
-    case Reduction::kSum: return losses.sum();
+    case Reduction::kNone:
+      return losses;
+    case Reduction::kMean:
+      return losses.mean();
+    case Reduction::kSum:
+      return losses.sum();
   }
   TORCH_CHECK(false, "reduce: unknown reduction");
 }

@@ -6,8 +6,8 @@
 namespace detlab::nn {
 
 at::Tensor smooth_l1_loss(const at::Tensor& input, const at::Tensor& target, double beta, Reduction reduction) {
-  TORCH_CHECK(input.sizes() == target.sizes(), "smooth_l1_loss: input ", input.sizes(), " and target ",
-              target.sizes(), " must have the same shape");
+  TORCH_CHECK(input.sizes() == target.sizes(), "smooth_l1_loss: input ", input.sizes(), " and target ", target.sizes(),
+              " must have the same shape");
   TORCH_CHECK(beta >= 0, "smooth_l1_loss: beta must be >= 0, got ", beta);
   if (beta == 0.0) return at::l1_loss(input, target, to_aten(reduction));  // torch.nn.functional does the same
   return at::smooth_l1_loss(input, target, to_aten(reduction), beta);

@@ -66,8 +66,7 @@ std::vector<at::Tensor> AnchorGenerator::forward(const at::Tensor& images,
   const int64_t image_h = images.size(2), image_w = images.size(3);
   std::vector<std::array<int64_t, 2>> grid_sizes, strides;
   for (const auto& f : feature_maps) {
-    TORCH_CHECK(f.dim() >= 2 && f.size(-2) > 0 && f.size(-1) > 0, "AnchorGenerator: bad feature map shape ",
-                f.sizes());
+    TORCH_CHECK(f.dim() >= 2 && f.size(-2) > 0 && f.size(-1) > 0, "AnchorGenerator: bad feature map shape ", f.sizes());
     grid_sizes.push_back({f.size(-2), f.size(-1)});
     strides.push_back({image_h / f.size(-2), image_w / f.size(-1)});  // floor division, as torchvision
   }

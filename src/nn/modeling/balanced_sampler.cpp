@@ -8,8 +8,8 @@
 namespace detlab::nn {
 
 BalancedPositiveNegativeSampler::BalancedPositiveNegativeSampler(BalancedSamplerOptions opts) : opts_(opts) {
-  TORCH_CHECK(opts_.batch_size_per_image >= 0, "BalancedPositiveNegativeSampler: batch_size_per_image must be >= 0, got ",
-              opts_.batch_size_per_image);
+  TORCH_CHECK(opts_.batch_size_per_image >= 0,
+              "BalancedPositiveNegativeSampler: batch_size_per_image must be >= 0, got ", opts_.batch_size_per_image);
   TORCH_CHECK(opts_.positive_fraction >= 0 && opts_.positive_fraction <= 1,
               "BalancedPositiveNegativeSampler: positive_fraction must lie in [0, 1], got ", opts_.positive_fraction);
 }
@@ -20,8 +20,8 @@ std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> BalancedPositiveNega
   std::vector<at::Tensor> pos_masks, neg_masks;
   for (const at::Tensor& matched : matched_idxs) {
     TORCH_CHECK(matched.dim() == 1 && !at::isFloatingType(matched.scalar_type()),
-                "BalancedPositiveNegativeSampler: matched_idxs must be 1-D integer tensors, got ", matched.sizes(),
-                " ", matched.scalar_type());
+                "BalancedPositiveNegativeSampler: matched_idxs must be 1-D integer tensors, got ", matched.sizes(), " ",
+                matched.scalar_type());
     const at::Tensor positive = at::where(matched >= 1)[0];
     const at::Tensor negative = at::where(matched == 0)[0];
     const int64_t wanted_pos =

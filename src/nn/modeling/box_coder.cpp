@@ -21,9 +21,9 @@ at::Tensor BoxCoder::encode_single(const at::Tensor& reference_boxes, const at::
   TORCH_CHECK(reference_boxes.size(0) == proposals.size(0), "BoxCoder::encode: ", reference_boxes.size(0),
               " reference boxes but ", proposals.size(0), " proposals");
   // torchvision builds the weights as a tensor of the reference boxes' dtype.
-  const at::Tensor w = at::tensor({weights_[0], weights_[1], weights_[2], weights_[3]},
-                                  reference_boxes.options().dtype(at::kDouble))
-                           .to(reference_boxes.scalar_type());
+  const at::Tensor w =
+      at::tensor({weights_[0], weights_[1], weights_[2], weights_[3]}, reference_boxes.options().dtype(at::kDouble))
+          .to(reference_boxes.scalar_type());
   auto col = [](const at::Tensor& b, int64_t i) { return b.select(1, i).unsqueeze(1); };
   const at::Tensor ex_widths = col(proposals, 2) - col(proposals, 0);
   const at::Tensor ex_heights = col(proposals, 3) - col(proposals, 1);

@@ -15,8 +15,8 @@ namespace detlab::nn {
 inline const double kBboxXformClip = std::log(1000.0 / 16.0);
 
 /// Delta weights (wx, wy, ww, wh) of the common heads.
-constexpr std::array<double, 4> kRpnBoxWeights = {1.0, 1.0, 1.0, 1.0};           // torchvision RPN
-constexpr std::array<double, 4> kRoiHeadBoxWeights = {10.0, 10.0, 5.0, 5.0};     // Fast/Faster R-CNN box head
+constexpr std::array<double, 4> kRpnBoxWeights = {1.0, 1.0, 1.0, 1.0};        // torchvision RPN
+constexpr std::array<double, 4> kRoiHeadBoxWeights = {10.0, 10.0, 5.0, 5.0};  // Fast/Faster R-CNN box head
 
 /// What this represents: the map between a box and its deltas relative to a reference box,
 ///   dx = wx (gx - px) / pw,  dy = wy (gy - py) / ph,  dw = ww log(gw / pw),  dh = wh log(gh / ph)

@@ -8,8 +8,8 @@
 namespace detlab::nn {
 
 struct MatcherOptions {
-  double high_threshold = 0.7;  // quality >= high: a match (RPN foreground IoU, Ren et al. 2015)
-  double low_threshold = 0.3;   // quality < low: background; in between: ignored (RPN background IoU)
+  double high_threshold = 0.7;            // quality >= high: a match (RPN foreground IoU, Ren et al. 2015)
+  double low_threshold = 0.3;             // quality < low: background; in between: ignored (RPN background IoU)
   bool allow_low_quality_matches = true;  // RPN: also match each gt's best anchors (Faster R-CNN, section 3.1.2)
 };
 

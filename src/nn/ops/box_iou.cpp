@@ -20,8 +20,8 @@ at::Tensor upcast(const at::Tensor& t) {
 void check_pair(const at::Tensor& boxes1, const at::Tensor& boxes2) {
   TORCH_CHECK(boxes1.dim() == 2 && boxes1.size(1) == 4, "box_iou: boxes1 must be N x 4, got ", boxes1.sizes());
   TORCH_CHECK(boxes2.dim() == 2 && boxes2.size(1) == 4, "box_iou: boxes2 must be M x 4, got ", boxes2.sizes());
-  TORCH_CHECK(boxes1.device() == boxes2.device(), "box_iou: boxes must be on the same device, got ",
-              boxes1.device(), " and ", boxes2.device());
+  TORCH_CHECK(boxes1.device() == boxes2.device(), "box_iou: boxes must be on the same device, got ", boxes1.device(),
+              " and ", boxes2.device());
 }
 
 /// Intersection and union, N x M (torchvision's _box_inter_union).

@@ -31,8 +31,7 @@ at::Tensor clip_boxes_to_image(const at::Tensor& boxes, int64_t height, int64_t 
 }
 
 at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size) {
-  TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4, "remove_small_boxes: boxes must be K x 4, got ",
-              boxes.sizes());
+  TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4, "remove_small_boxes: boxes must be K x 4, got ", boxes.sizes());
   const at::Tensor ws = boxes.select(1, 2) - boxes.select(1, 0);
   const at::Tensor hs = boxes.select(1, 3) - boxes.select(1, 1);
   return at::where((ws >= min_size) & (hs >= min_size))[0];

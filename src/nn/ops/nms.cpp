@@ -67,8 +67,8 @@ double nms_threshold_in(at::ScalarType dtype, double threshold) {
 
 void check_nms_args(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs) {
   TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4, "nms: boxes must be K x 4, got ", boxes.sizes());
-  TORCH_CHECK(scores.dim() == 1 && scores.size(0) == boxes.size(0), "nms: scores must be K = ", boxes.size(0),
-              ", got ", scores.sizes());
+  TORCH_CHECK(scores.dim() == 1 && scores.size(0) == boxes.size(0), "nms: scores must be K = ", boxes.size(0), ", got ",
+              scores.sizes());
   TORCH_CHECK(boxes.scalar_type() == scores.scalar_type(), "nms: boxes and scores must have the same dtype, got ",
               boxes.scalar_type(), " and ", scores.scalar_type());
   TORCH_CHECK(boxes.device() == scores.device(), "nms: boxes and scores must be on the same device");

@@ -32,8 +32,7 @@ inline bool nms_uses_cpu_kernel(const at::Tensor& boxes) {
 
 /// Device switches: the CPU kernel for CPU float/double tensors, the generic path elsewhere.
 inline at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold) {
-  return nms_uses_cpu_kernel(boxes) ? nms_cpu(boxes, scores, iou_threshold)
-                                    : nms_generic(boxes, scores, iou_threshold);
+  return nms_uses_cpu_kernel(boxes) ? nms_cpu(boxes, scores, iou_threshold) : nms_generic(boxes, scores, iou_threshold);
 }
 inline at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& idxs,
                               double iou_threshold) {

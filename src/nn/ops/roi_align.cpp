@@ -33,7 +33,7 @@ AxisTaps axis_taps(const at::Tensor& coord, int64_t size) {
   t.low = low;
   t.high = at::where(at_edge, low, low + 1);
   c = at::where(at_edge, low.to(coord.scalar_type()), c);
-  t.w_high = c - low;  // ly = y - y_low
+  t.w_high = c - low;      // ly = y - y_low
   t.w_low = 1 - t.w_high;  // hy = 1 - ly
   return t;
 }
@@ -44,8 +44,7 @@ at::Tensor roi_align_generic(const at::Tensor& input, const at::Tensor& rois, co
   check_roi_op_args("roi_align", input, rois, o.output_height, o.output_width);
   const int64_t num_rois = rois.size(0), channels = input.size(1), height = input.size(2), width = input.size(3);
   const int64_t out_h = o.output_height, out_w = o.output_width;
-  if (num_rois == 0 || input.numel() == 0)
-    return at::zeros({num_rois, channels, out_h, out_w}, input.options());
+  if (num_rois == 0 || input.numel() == 0) return at::zeros({num_rois, channels, out_h, out_w}, input.options());
 
   const at::Tensor r = rois.detach();  // torchvision gives rois no gradient
   const double offset = o.aligned ? 0.5 : 0.0;

@@ -12,9 +12,9 @@ namespace detlab::ops {
 struct RoiAlignOptions {
   int64_t output_height = 7;  // Faster R-CNN box head input (torchvision MultiScaleRoIAlign output_size=7)
   int64_t output_width = 7;
-  double spatial_scale = 1.0;  // feature-map pixels per input pixel, e.g. 1/16 for a stride-16 map
+  double spatial_scale = 1.0;   // feature-map pixels per input pixel, e.g. 1/16 for a stride-16 map
   int64_t sampling_ratio = -1;  // samples per bin side; <= 0 is adaptive: ceil(roi_size / output_size)
-  bool aligned = false;  // true: shift coordinates by -0.5 px (Detectron2); false: legacy, RoI size clamped >= 1
+  bool aligned = false;         // true: shift coordinates by -0.5 px (Detectron2); false: legacy, RoI size clamped >= 1
 };
 
 /// Bilinear RoI pooling: each output bin averages sampling_ratio^2 bilinear samples of its RoI sub-window.

@@ -49,7 +49,7 @@ at::Tensor roi_pool_generic(const at::Tensor& input, const at::Tensor& rois, con
   const at::Tensor batch = r.select(1, 0).to(at::kLong);
   auto corner = [&](int64_t col) { return round_half_away(r.select(1, col) * o.spatial_scale).to(at::kLong); };
   const auto [h_lo, h_hi] = bin_extents(corner(2), corner(4), out_h, height, fopt);  // K x out_h
-  const auto [w_lo, w_hi] = bin_extents(corner(1), corner(3), out_w, width, fopt);  // K x out_w
+  const auto [w_lo, w_hi] = bin_extents(corner(1), corner(3), out_w, width, fopt);   // K x out_w
   const int64_t max_bh = std::max<int64_t>((h_hi - h_lo).max().item<int64_t>(), 1);
   const int64_t max_bw = std::max<int64_t>((w_hi - w_lo).max().item<int64_t>(), 1);
 

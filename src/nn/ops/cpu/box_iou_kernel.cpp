@@ -28,8 +28,7 @@ struct Columns {
 
 /// Rows [begin, end) of the matrix: out[i * m + j] for boxes1 (K x 4, row-major) against the columns.
 template <typename T, bool kGeneralized>
-inline __attribute__((always_inline)) void rows_impl(const T* b1, const Columns<T>& cols, int64_t begin,
-                                                     int64_t end, T* o) {
+DETLAB_ALWAYS_INLINE void rows_impl(const T* b1, const Columns<T>& cols, int64_t begin, int64_t end, T* o) {
   const int64_t m = static_cast<int64_t>(cols.x1.size());
   const T* __restrict bx1 = cols.x1.data();
   const T* __restrict by1 = cols.y1.data();

@@ -37,8 +37,8 @@ struct Candidates {
 /// dead[j] |= IoU(box, j) > threshold for j in [begin, end); returns how many became dead. torchvision's IoU
 /// expression and operand order; `dead` has the width of T so that the loop vectorises without packing.
 template <typename T, typename M>
-inline __attribute__((always_inline)) int64_t suppress_range(const Candidates<T>& c, M* __restrict dead,
-                                                             int64_t begin, int64_t end, int64_t box, T threshold) {
+DETLAB_ALWAYS_INLINE int64_t suppress_range(const Candidates<T>& c, M* __restrict dead, int64_t begin, int64_t end,
+                                            int64_t box, T threshold) {
   const T* __restrict x1 = c.x1.data();
   const T* __restrict y1 = c.y1.data();
   const T* __restrict x2 = c.x2.data();

@@ -72,11 +72,9 @@ void precompute_taps(const RoiGeometry<T>& g, int64_t height, int64_t width, int
   for (int64_t ph = 0; ph < out_h; ++ph) {
     for (int64_t pw = 0; pw < out_w; ++pw) {
       for (int64_t iy = 0; iy < gh; ++iy) {
-        const T yy = g.start_h + ph * g.bin_h +
-                     static_cast<T>(iy + .5f) * g.bin_h / static_cast<T>(g.grid_h);
+        const T yy = g.start_h + ph * g.bin_h + static_cast<T>(iy + .5f) * g.bin_h / static_cast<T>(g.grid_h);
         for (int64_t ix = 0; ix < gw; ++ix) {
-          const T xx = g.start_w + pw * g.bin_w +
-                       static_cast<T>(ix + .5f) * g.bin_w / static_cast<T>(g.grid_w);
+          const T xx = g.start_w + pw * g.bin_w + static_cast<T>(ix + .5f) * g.bin_w / static_cast<T>(g.grid_w);
           T y = yy, x = xx;
           Taps<T>& t = taps[i++];
           // A sample more than one pixel outside the map contributes zero.
@@ -118,9 +116,8 @@ void precompute_taps(const RoiGeometry<T>& g, int64_t height, int64_t width, int
 /// Channels-last pooling of all bins of one RoI: acc[bin * C + c] = (sum over the bin's samples of
 /// w1 p1[c] + w2 p2[c] + w3 p3[c] + w4 p4[c]) / count, the inner loop over contiguous channels.
 template <typename T>
-inline __attribute__((always_inline)) void pool_bins_nhwc(const Taps<T>* t, int64_t bins, int64_t samples,
-                                                          const T* img, int64_t channels, T count,
-                                                          T* __restrict acc_all) {
+DETLAB_ALWAYS_INLINE void pool_bins_nhwc(const Taps<T>* t, int64_t bins, int64_t samples, const T* img,
+                                         int64_t channels, T count, T* __restrict acc_all) {
   for (int64_t bin = 0; bin < bins; ++bin) {
     T* __restrict acc = acc_all + bin * channels;
     for (int64_t c = 0; c < channels; ++c) acc[c] = T(0);
@@ -227,8 +224,7 @@ void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const 
   });
 }
 
-at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o,
-                          RoiLayout layout) {
+at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o, RoiLayout layout) {
   // Every element is written.
   at::Tensor output = at::empty({rois.size(0), input.size(1), o.output_height, o.output_width}, input.options());
   if (output.numel() == 0) return output;
@@ -266,8 +262,7 @@ RoiAlignOptions options_from(const torch::autograd::AutogradContext* ctx) {
 class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
  public:
   static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& input,
-                                                const at::Tensor& rois, const RoiAlignOptions& o,
-                                                RoiLayout layout) {
+                                                const at::Tensor& rois, const RoiAlignOptions& o, RoiLayout layout) {
     ctx->saved_data["output_height"] = o.output_height;
     ctx->saved_data["output_width"] = o.output_width;
     ctx->saved_data["spatial_scale"] = o.spatial_scale;

@@ -65,9 +65,8 @@ int64_t roi_bins(const T* roi, T scale, const RoiPoolOptions& o, int64_t height,
 /// (-FLT_MAX, -1) otherwise; pixels are visited in row-major order and only a strictly greater value wins, as in
 /// the channels-first scan, so both layouts (and torchvision) pick the same pixel.
 template <typename T>
-inline __attribute__((always_inline)) void pool_bin_nhwc(const T* img, int64_t width, int64_t channels,
-                                                         const PoolBin& b, T* __restrict best,
-                                                         int32_t* __restrict arg) {
+DETLAB_ALWAYS_INLINE void pool_bin_nhwc(const T* img, int64_t width, int64_t channels, const PoolBin& b,
+                                        T* __restrict best, int32_t* __restrict arg) {
   const bool empty = b.hend <= b.hstart || b.wend <= b.wstart;
   for (int64_t c = 0; c < channels; ++c) {
     best[c] = empty ? T(0) : T(-FLT_MAX);
@@ -90,8 +89,8 @@ DETLAB_TARGET_CLONES void pool_bin(const float* img, int64_t width, int64_t chan
                                    int32_t* arg) {
   pool_bin_nhwc(img, width, channels, b, best, arg);
 }
-DETLAB_TARGET_CLONES void pool_bin(const double* img, int64_t width, int64_t channels, const PoolBin& b,
-                                   double* best, int32_t* arg) {
+DETLAB_TARGET_CLONES void pool_bin(const double* img, int64_t width, int64_t channels, const PoolBin& b, double* best,
+                                   int32_t* arg) {
   pool_bin_nhwc(img, width, channels, b, best, arg);
 }
 
@@ -129,7 +128,7 @@ void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiPool
           const PoolBin& b = bins[static_cast<size_t>(i)];
           const bool empty = b.hend <= b.hstart || b.wend <= b.wstart;
           T best = empty ? T(0) : T(-FLT_MAX);  // an empty bin is 0; torchvision starts from -FLT_MAX
-          int64_t best_idx = -1;  // -1: nothing pooled, nothing back-propagated
+          int64_t best_idx = -1;                // -1: nothing pooled, nothing back-propagated
           for (int64_t h = b.hstart; h < b.hend; ++h) {
             const T* row = p + h * width;
             for (int64_t w = b.wstart; w < b.wend; ++w) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // DETLAB_TARGET_CLONES: compile a hot loop twice (AVX2 and the baseline) and pick one at load time.
+// DETLAB_ALWAYS_INLINE: the loop bodies those clones inline (so that each clone compiles them for its target).
 #pragma once
 
 // The build targets the baseline x86-64 ISA (SSE2), so auto-vectorised loops use 4-float vectors. On GCC / Linux
@@ -11,4 +12,10 @@
 #define DETLAB_TARGET_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define DETLAB_TARGET_CLONES
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define DETLAB_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define DETLAB_ALWAYS_INLINE inline
 #endif
