@@ -98,12 +98,16 @@ TEST_CASE("roi_align backward: CPU kernel equals the generic path's autograd", "
     const at::Tensor rois = detlab::test::random_rois(gen, 30, 2, 40, 48, dtype);
     for (const auto& o : option_grid()) {
       const at::Tensor go = at::randn({30, 4, o.output_height, o.output_width}, gen, at::TensorOptions().dtype(dtype));
-      const at::Tensor x1 = input.clone().requires_grad_(true), x2 = input.clone().requires_grad_(true);
-      roi_align_cpu(x1, rois, o).backward(go);
-      roi_align_generic(x2, rois, o).backward(go);
-      INFO("aligned " << o.aligned << " sampling " << o.sampling_ratio << " scale " << o.spatial_scale);
-      CHECK(max_abs_diff(x1.grad(), x2.grad()) <= 1e-5);
-      CHECK(x1.grad().abs().sum().item<double>() > 0);  // the check is not vacuous
+      const at::Tensor ref_x = input.clone().requires_grad_(true);
+      roi_align_generic(ref_x, rois, o).backward(go);
+      for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
+        const at::Tensor x = input.clone().requires_grad_(true);
+        roi_align_cpu(x, rois, o, layout).backward(go);
+        INFO("aligned " << o.aligned << " sampling " << o.sampling_ratio << " scale " << o.spatial_scale << " layout "
+                        << static_cast<int>(layout) << " dtype " << dtype);
+        CHECK(max_abs_diff(x.grad(), ref_x.grad()) <= 1e-5);
+        CHECK(x.grad().abs().sum().item<double>() > 0);  // the check is not vacuous
+      }
     }
   }
 }
@@ -116,17 +120,19 @@ TEST_CASE("roi_align backward matches finite differences", "[nn][roi_align]") {
   const at::Tensor rois = detlab::test::random_rois(gen, 8, 1, 28, 36, at::kDouble);
   for (bool aligned : {true, false}) {
     const RoiAlignOptions o = options(3, 4, 0.25, -1, aligned);
-    const at::Tensor go = at::randn({8, 3, 3, 4}, gen, dbl);
-    if (input.grad().defined()) input.grad().zero_();
-    (roi_align_cpu(input, rois, o) * go).sum().backward();
-    const at::Tensor grad = input.grad().clone();
-    for (int trial = 0; trial < 5; ++trial) {
-      const at::Tensor v = at::randn(input.sizes(), gen, dbl);
-      const double eps = 1e-3;
-      const at::Tensor x = input.detach();
-      const double plus = (roi_align_cpu(x + eps * v, rois, o) * go).sum().item<double>();
-      const double minus = (roi_align_cpu(x - eps * v, rois, o) * go).sum().item<double>();
-      CHECK((plus - minus) / (2 * eps) == Approx((grad * v).sum().item<double>()).epsilon(1e-7));
+    for (auto layout : {RoiLayout::kChannelsFirst, RoiLayout::kChannelsLast}) {
+      const at::Tensor go = at::randn({8, 3, 3, 4}, gen, dbl);
+      if (input.grad().defined()) input.grad().zero_();
+      (roi_align_cpu(input, rois, o, layout) * go).sum().backward();
+      const at::Tensor grad = input.grad().clone();
+      for (int trial = 0; trial < 5; ++trial) {
+        const at::Tensor v = at::randn(input.sizes(), gen, dbl);
+        const double eps = 1e-3;
+        const at::Tensor x = input.detach();
+        const double plus = (roi_align_cpu(x + eps * v, rois, o, layout) * go).sum().item<double>();
+        const double minus = (roi_align_cpu(x - eps * v, rois, o, layout) * go).sum().item<double>();
+        CHECK((plus - minus) / (2 * eps) == Approx((grad * v).sum().item<double>()).epsilon(1e-7));
+      }
     }
   }
 }

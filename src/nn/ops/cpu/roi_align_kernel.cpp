@@ -6,8 +6,8 @@
 // clamping, the same accumulation order per output element), so outputs agree with torchvision to the last bit
 // unless the compiler contracts multiply-adds. Speed comes from (a) bilinear taps precomputed once per RoI
 // (torchvision's pre_calc), (b) at::parallel_for over RoIs (forward) and over channels (backward, so no two
-// threads write the same gradient plane), and (c) a channels-last variant whose inner loop runs over contiguous
-// channels and vectorises, used when the RoIs sample more points than the feature map holds.
+// threads write the same gradient plane), and (c) channels-last variants of both passes whose inner loops run
+// over contiguous channels and vectorise, used when the RoIs sample more points than the feature map holds.
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -143,6 +143,37 @@ DETLAB_TARGET_CLONES void pool_bins(const Taps<double>* t, int64_t bins, int64_t
   pool_bins_nhwc(t, bins, samples, img, channels, count, acc);
 }
 
+/// Channels-last backward of all bins of one RoI over a channel range of width cw: for each sample of each bin,
+/// gi[pos * C + c] += g[bin][c] * w / count for its four taps, taps in torchvision's order (they may coincide at
+/// the map border, hence one loop per tap rather than one fused loop).
+template <typename T>
+DETLAB_ALWAYS_INLINE void scatter_bins_nhwc(const Taps<T>* t, int64_t bins, int64_t samples, const T* __restrict grad,
+                                            int64_t cw, T count, T* gi, int64_t channels) {
+  for (int64_t bin = 0; bin < bins; ++bin) {
+    const T* __restrict g = grad + bin * cw;
+    for (int64_t s = 0; s < samples; ++s, ++t) {
+      // Samples outside the map have all-zero weights and receive no gradient (torchvision skips them).
+      if (t->w1 == T(0) && t->w2 == T(0) && t->w3 == T(0) && t->w4 == T(0)) continue;
+      const int64_t pos[4] = {t->pos1, t->pos2, t->pos3, t->pos4};
+      const T w[4] = {t->w1, t->w2, t->w3, t->w4};
+      for (int tap = 0; tap < 4; ++tap) {
+        T* __restrict p = gi + pos[tap] * channels;
+        const T wt = w[tap];
+        for (int64_t c = 0; c < cw; ++c) p[c] += g[c] * wt / count;
+      }
+    }
+  }
+}
+
+DETLAB_TARGET_CLONES void scatter_bins(const Taps<float>* t, int64_t bins, int64_t samples, const float* grad,
+                                       int64_t cw, float count, float* gi, int64_t channels) {
+  scatter_bins_nhwc(t, bins, samples, grad, cw, count, gi, channels);
+}
+DETLAB_TARGET_CLONES void scatter_bins(const Taps<double>* t, int64_t bins, int64_t samples, const double* grad,
+                                       int64_t cw, double count, double* gi, int64_t channels) {
+  scatter_bins_nhwc(t, bins, samples, grad, cw, count, gi, channels);
+}
+
 template <typename T>
 void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o, bool channels_last,
                   at::Tensor& output) {
@@ -186,9 +217,11 @@ void forward_impl(const at::Tensor& input, const at::Tensor& rois, const RoiAlig
 }
 
 template <typename T>
-void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const RoiAlignOptions& o,
+void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const RoiAlignOptions& o, bool channels_last,
                    at::Tensor& grad_input) {
-  const int64_t channels = grad_input.size(1), height = grad_input.size(2), width = grad_input.size(3);
+  // grad_input is N x C x H x W, or N x H x W x C when channels_last.
+  const int64_t channels = grad_input.size(channels_last ? 3 : 1);
+  const int64_t height = grad_input.size(channels_last ? 1 : 2), width = grad_input.size(channels_last ? 2 : 3);
   const int64_t out_h = o.output_height, out_w = o.output_width, bins = out_h * out_w;
   const int64_t num_rois = rois.size(0), plane = height * width;
   const T scale = static_cast<T>(o.spatial_scale);
@@ -199,11 +232,19 @@ void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const 
   // Threads own disjoint channel ranges, so the scatter-adds never race; each recomputes the (cheap) taps.
   at::parallel_for(0, channels, 1, [&](int64_t c_begin, int64_t c_end) {
     std::vector<Taps<T>> taps;
+    std::vector<T> grad_bins(channels_last ? static_cast<size_t>(bins * (c_end - c_begin)) : 0);
     for (int64_t k = 0; k < num_rois; ++k) {
       const RoiGeometry<T> g = roi_geometry(rois_data + k * 5, scale, o);
       precompute_taps(g, height, width, out_h, out_w, taps);
       const int64_t samples = std::max<int64_t>(g.grid_h, 0) * std::max<int64_t>(g.grid_w, 0);
       const T count = static_cast<T>(g.grid_h * g.grid_w);
+      if (channels_last) {
+        // This RoI's output gradient for the thread's channels, as [bin][channel].
+        transpose_to(go + (k * channels + c_begin) * bins, c_end - c_begin, bins, grad_bins.data());
+        scatter_bins(taps.data(), bins, samples, grad_bins.data(), c_end - c_begin, count,
+                     gi + g.batch * plane * channels + c_begin, channels);
+        continue;
+      }
       for (int64_t c = c_begin; c < c_end; ++c) {
         T* p = gi + (g.batch * channels + c) * plane;
         const T* go_kc = go + (k * channels + c) * bins;
@@ -224,13 +265,17 @@ void backward_impl(const at::Tensor& grad_output, const at::Tensor& rois, const 
   });
 }
 
-at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o, RoiLayout layout) {
+/// The layout both passes use: channels-last when the RoIs read (forward) or write (backward) more points per
+/// channel than the map holds; adaptive sampling is estimated as a 2 x 2 grid.
+bool channels_last_for(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o, RoiLayout layout) {
+  const int64_t grid = o.sampling_ratio > 0 ? o.sampling_ratio * o.sampling_ratio : 4;
+  return use_channels_last(input, rois.size(0) * o.output_height * o.output_width * grid, layout);
+}
+
+at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const RoiAlignOptions& o, bool nhwc) {
   // Every element is written.
   at::Tensor output = at::empty({rois.size(0), input.size(1), o.output_height, o.output_width}, input.options());
   if (output.numel() == 0) return output;
-  // Points read per channel; adaptive sampling is estimated as a 2 x 2 grid.
-  const int64_t grid = o.sampling_ratio > 0 ? o.sampling_ratio * o.sampling_ratio : 4;
-  const bool nhwc = use_channels_last(input, rois.size(0) * o.output_height * o.output_width * grid, layout);
   const at::Tensor in = nhwc ? input.contiguous(at::MemoryFormat::ChannelsLast) : input.contiguous();
   const at::Tensor r = rois.contiguous();
   AT_DISPATCH_FLOATING_TYPES(input.scalar_type(), "roi_align_forward_cpu",
@@ -239,14 +284,16 @@ at::Tensor forward_kernel(const at::Tensor& input, const at::Tensor& rois, const
 }
 
 at::Tensor backward_kernel(const at::Tensor& grad_output, const at::Tensor& rois, at::IntArrayRef input_shape,
-                           const RoiAlignOptions& o) {
-  at::Tensor grad_input = at::zeros(input_shape, grad_output.options());
-  if (grad_output.numel() == 0) return grad_input;
+                           const RoiAlignOptions& o, bool channels_last) {
+  if (grad_output.numel() == 0) return at::zeros(input_shape, grad_output.options());
+  const int64_t n = input_shape[0], c = input_shape[1], h = input_shape[2], w = input_shape[3];
+  at::Tensor grad_input =
+      channels_last ? at::zeros({n, h, w, c}, grad_output.options()) : at::zeros(input_shape, grad_output.options());
   const at::Tensor go = grad_output.contiguous();
   const at::Tensor r = rois.contiguous();
   AT_DISPATCH_FLOATING_TYPES(grad_output.scalar_type(), "roi_align_backward_cpu",
-                             [&] { backward_impl<scalar_t>(go, r, o, grad_input); });
-  return grad_input;
+                             [&] { backward_impl<scalar_t>(go, r, o, channels_last, grad_input); });
+  return channels_last ? grad_input.permute({0, 3, 1, 2}).contiguous() : grad_input;
 }
 
 RoiAlignOptions options_from(const torch::autograd::AutogradContext* ctx) {
@@ -269,15 +316,18 @@ class RoiAlignFunction : public torch::autograd::Function<RoiAlignFunction> {
     ctx->saved_data["sampling_ratio"] = o.sampling_ratio;
     ctx->saved_data["aligned"] = o.aligned;
     ctx->saved_data["input_shape"] = input.sizes();
+    const bool nhwc = channels_last_for(input, rois, o, layout);
+    ctx->saved_data["channels_last"] = nhwc;
     ctx->save_for_backward({rois});
-    return {forward_kernel(input, rois, o, layout)};
+    return {forward_kernel(input, rois, o, nhwc)};
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
     const at::Tensor rois = ctx->get_saved_variables()[0];
     const std::vector<int64_t> shape = ctx->saved_data.at("input_shape").toIntVector();
-    at::Tensor grad_input = backward_kernel(grad_outputs[0], rois, shape, options_from(ctx));
+    at::Tensor grad_input =
+        backward_kernel(grad_outputs[0], rois, shape, options_from(ctx), ctx->saved_data.at("channels_last").toBool());
     // One entry per forward argument: input, rois (no gradient, as in torchvision), options, layout.
     return {grad_input, at::Tensor(), at::Tensor(), at::Tensor()};
   }
