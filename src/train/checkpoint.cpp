@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kCheckpointFormat = "detlab-checkpoint";
-constexpr const char* kWeightsFormat = "detlab-weights";
 
 c10::Dict<std::string, at::Tensor> state_dict(const torch::nn::Module& module) {
   c10::Dict<std::string, at::Tensor> d;
@@ -40,34 +39,28 @@ void write_archive(const fs::path& file, torch::serialize::OutputArchive& archiv
   out.commit();
 }
 
-/// Opens an archive and checks its format name (one of `formats`) and version; returns the format name.
-std::string open_archive(const fs::path& file, const std::vector<std::string>& formats, const torch::Device& device,
-                         torch::serialize::InputArchive& archive) {
+/// Opens a checkpoint archive and checks its format name and version.
+void open_archive(const fs::path& file, const torch::Device& device, torch::serialize::InputArchive& archive) {
   if (!fs::is_regular_file(file)) throw InputError(file.string(), "", "file not found");
   try {
     archive.load_from(file.string(), device);
   } catch (const c10::Error& e) {
     throw InputError(file.string(), "",
-                     "not a readable detlab file (" + std::string(e.what_without_backtrace()).substr(0, 120) + ")");
+                     "not a readable detlab checkpoint (" + std::string(e.what_without_backtrace()).substr(0, 120) + ")");
   }
   c10::IValue f, v;
-  if (!archive.try_read("format", f) || !f.isString())
-    throw InputError(file.string(), "format", "missing: not a detlab checkpoint or weights file");
-  const std::string format = f.toStringRef();
-  if (std::find(formats.begin(), formats.end(), format) == formats.end())
-    throw InputError(file.string(), "format", "a '" + format + "' file, not a " + (formats[0] == kCheckpointFormat ? "checkpoint" : "weights file"));
-  if (!archive.try_read("version", v) || !v.isInt())
-    throw InputError(file.string(), "version", "missing format version");
-  const int64_t expected = format == kCheckpointFormat ? kCheckpointVersion : kWeightsVersion;
-  if (v.toInt() != expected)
+  if (!archive.try_read("format", f) || !f.isString() || f.toStringRef() != kCheckpointFormat)
+    throw InputError(file.string(), "format", std::string("not a detlab checkpoint (expected format '") +
+                                                  kCheckpointFormat + "')");
+  if (!archive.try_read("version", v) || !v.isInt()) throw InputError(file.string(), "version", "missing format version");
+  if (v.toInt() != kCheckpointVersion)
     throw InputError(file.string(), "version",
                      "unsupported format version " + std::to_string(v.toInt()) + " (this build reads version " +
-                         std::to_string(expected) + ")");
-  return format;
+                         std::to_string(kCheckpointVersion) + ")");
 }
 
-std::vector<std::string> load_model(const fs::path& file, torch::serialize::InputArchive& archive,
-                                    torch::nn::Module& module, bool strict) {
+/// Copies the archive's model state into the module; every name must match in both directions, with equal shapes.
+void load_model(const fs::path& file, torch::serialize::InputArchive& archive, torch::nn::Module& module) {
   c10::IValue m;
   if (!archive.try_read("model", m) || !m.isGenericDict()) throw InputError(file.string(), "model", "missing model state");
   const c10::impl::GenericDict saved = m.toGenericDict();
@@ -75,28 +68,26 @@ std::vector<std::string> load_model(const fs::path& file, torch::serialize::Inpu
   for (const auto& p : module.named_parameters(true)) targets.emplace_back(p.key(), p.value());
   for (const auto& b : module.named_buffers(true))
     if (b.value().defined()) targets.emplace_back(b.key(), b.value());
-  std::vector<std::string> missing;
-  std::set<std::string> used;
-  torch::NoGradGuard no_grad;
-  for (auto& [name, dst] : targets) {
+  // Check everything before changing anything, so that a failed load leaves the module as it was.
+  std::vector<torch::Tensor> sources;
+  for (const auto& [name, dst] : targets) {
     auto it = saved.find(name);
-    if (it == saved.end()) {
-      if (strict) throw InputError(file.string(), "model." + name, "not in the file (the model has it)");
-      missing.push_back(name);
-      continue;
-    }
+    if (it == saved.end()) throw InputError(file.string(), "model." + name, "not in the file (the model has it)");
     const torch::Tensor src = it->value().toTensor();
     if (src.sizes() != dst.sizes())
       throw InputError(file.string(), "model." + name,
                        "shape " + c10::str(src.sizes()) + " in the file, " + c10::str(dst.sizes()) + " in the model");
-    dst.copy_(src);
-    used.insert(name);
+    sources.push_back(src);
   }
-  if (strict)
+  if (saved.size() != targets.size()) {
+    std::set<std::string> names;
+    for (const auto& t : targets) names.insert(t.first);
     for (const auto& kv : saved)
-      if (!used.count(kv.key().toStringRef()))
+      if (!names.count(kv.key().toStringRef()))
         throw InputError(file.string(), "model." + kv.key().toStringRef(), "not in the model (the file has it)");
-  return missing;
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < targets.size(); ++i) targets[i].second.copy_(sources[i]);
 }
 
 nlohmann::json to_json(const TrainProgress& p) {
@@ -151,8 +142,8 @@ void save_checkpoint(const fs::path& file, const torch::nn::Module& module, cons
 TrainProgress load_checkpoint(const fs::path& file, torch::nn::Module& module, GroupedOptimizer* optimizer,
                               const torch::Device& device) {
   torch::serialize::InputArchive archive;
-  open_archive(file, {kCheckpointFormat}, device, archive);
-  load_model(file, archive, module, /*strict=*/true);
+  open_archive(file, device, archive);
+  load_model(file, archive, module);
   if (optimizer) {
     torch::serialize::InputArchive opt;
     if (!archive.try_read("optimizer", opt)) throw InputError(file.string(), "optimizer", "missing optimizer state");
@@ -175,19 +166,10 @@ TrainProgress load_checkpoint(const fs::path& file, torch::nn::Module& module, G
   return from_json(file, progress.toStringRef());
 }
 
-void save_weights(const fs::path& file, const torch::nn::Module& module) {
-  torch::serialize::OutputArchive archive;
-  archive.write("format", c10::IValue(std::string(kWeightsFormat)));
-  archive.write("version", c10::IValue(kWeightsVersion));
-  archive.write("model", c10::IValue(state_dict(module)));
-  write_archive(file, archive);
-}
-
-std::vector<std::string> load_weights(const fs::path& file, torch::nn::Module& module, bool strict) {
+void load_checkpoint_model(const fs::path& file, torch::nn::Module& module) {
   torch::serialize::InputArchive archive;
-  // A checkpoint's model part can be read as weights.
-  open_archive(file, {kWeightsFormat, kCheckpointFormat}, torch::kCPU, archive);
-  return load_model(file, archive, module, strict);
+  open_archive(file, torch::kCPU, archive);
+  load_model(file, archive, module);
 }
 
 CheckpointDir::CheckpointDir(fs::path dir, int keep) : dir_(std::move(dir)), keep_(keep) {}

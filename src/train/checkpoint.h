@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// Checkpoints (model, optimizer, progress, random state) and weight files, with format versions.
+// Checkpoints (model, optimizer, progress, random state) with a format version. Plain weight files (the trained
+// model) are nn/weights/weight_file.h's state dicts.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +18,8 @@ namespace detlab {
 
 class GroupedOptimizer;
 
-/// Format versions: a reader fails with InputError on any other value (DESIGN.md: persisted artifacts).
+/// Format version: a reader fails with InputError on any other value (DESIGN.md: persisted artifacts).
 constexpr int64_t kCheckpointVersion = 1;
-constexpr int64_t kWeightsVersion = 1;
 
 /// Everything besides tensors that a resumed run needs to continue exactly where the checkpoint was taken.
 struct TrainProgress {
@@ -46,12 +46,9 @@ void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module&
 TrainProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& module,
                               GroupedOptimizer* optimizer, const torch::Device& device = torch::kCPU);
 
-/// Writes only the module's parameters and buffers (the trained model), atomically.
-void save_weights(const std::filesystem::path& file, const torch::nn::Module& module);
-/// Loads a weights file (or the model part of a checkpoint) into the module. strict: every name of the
-/// module must be in the file and vice versa; otherwise names missing from the file keep their values and
-/// the names that were not loaded are returned. InputError naming the file and tensor on a mismatch.
-std::vector<std::string> load_weights(const std::filesystem::path& file, torch::nn::Module& module, bool strict = true);
+/// Loads only the model part of a checkpoint (e.g. to evaluate an intermediate one); leaves the random state
+/// alone. InputError as load_checkpoint.
+void load_checkpoint_model(const std::filesystem::path& file, torch::nn::Module& module);
 
 /// The checkpoints/ folder of a run: ckpt_<iteration>.pt files plus a `latest` file naming the newest,
 /// both replaced atomically, so that a kill at any moment leaves `latest` pointing to a complete file.

@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "data/dataset.h"
 #include "pipeline/detector.h"
+#include "nn/weights/weight_file.h"
 #include "train/checkpoint.h"
 #include "train/runtime.h"
 #include "train/train_log.h"
@@ -243,7 +244,7 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
   if (bar) bar->finish();
   if (result.start_iteration < total || result.last_checkpoint.empty()) save_checkpoint_at(total);
   result.final_weights = ctx.out_dir / "model_final.pt";
-  save_weights(result.final_weights, module);
+  save_weights(module, result.final_weights.string());  // a state dict file (nn/weights), atomic
   result.seconds = seconds_since(call_start);
   const double loop_seconds = seconds_since(loop_start);
   result.images_per_second = loop_seconds > 0 ? static_cast<double>(images) / loop_seconds : 0.0;

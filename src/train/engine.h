@@ -41,7 +41,7 @@ TrainOptions parse_train_options(const Config& node);
 
 /// Where and how this run executes (command-line settings rather than the experiment's config).
 struct EngineContext {
-  std::filesystem::path out_dir;  // train_log.csv, checkpoints/, model_final.pt
+  std::filesystem::path out_dir;  // train_log.csv, checkpoints/, model_final.pt (a state dict, see nn/weights)
   std::string device = "cpu";     // cpu | cuda | cuda:<i>
   int threads = 0;                // > 0: LibTorch and OpenCV threads (set_threads)
   uint64_t seed = 0;
@@ -64,7 +64,7 @@ struct TrainResult {
   double seconds = 0;            // wall time of this call
   double images_per_second = 0;  // images trained in this call / seconds
   std::map<std::string, double> last_losses;  // losses of the last iteration (empty if none ran)
-  std::filesystem::path final_weights;        // out_dir/model_final.pt
+  std::filesystem::path final_weights;        // out_dir/model_final.pt (nn/weights/weight_file.h state dict)
   std::filesystem::path last_checkpoint;
 };
 

@@ -78,23 +78,22 @@ TEST_CASE("a checkpoint restores parameters, buffers, optimizer and random state
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("weights files load strictly or partially", "[train][checkpoint]") {
-  const auto dir = temp_dir("weights");
+TEST_CASE("load_checkpoint_model reads the model part only, all or nothing", "[train][checkpoint]") {
+  const auto dir = temp_dir("ckpt_model");
   TinyNet a(2), b(2), c(3);
-  save_weights(dir / "w.pt", *a);
-  CHECK(load_weights(dir / "w.pt", *b).empty());
-  CHECK(same_state(*a, *b));
-  // A different head size: the shape mismatch names the tensor and both shapes.
-  CHECK_THROWS_WITH(load_weights(dir / "w.pt", *c),
-                    Catch::Contains("w.pt") && Catch::Contains("head.weight") && Catch::Contains("[6, 16]"));
-  // A checkpoint's model part can be read as weights.
   GroupedOptimizer opt(*a, OptimizerOptions{});
   save_checkpoint(dir / "c.pt", *a, &opt, TrainProgress{});
-  TinyNet d(2);
-  load_weights(dir / "c.pt", *d);
-  CHECK(same_state(*a, *d));
-  // But a weights file is not a checkpoint.
-  CHECK_THROWS_WITH(load_checkpoint(dir / "w.pt", *d, nullptr), Catch::Contains("not a checkpoint"));
+  torch::manual_seed(3);
+  const torch::Tensor next_random = torch::rand({3});
+  torch::manual_seed(3);
+  load_checkpoint_model(dir / "c.pt", *b);
+  CHECK(same_state(*a, *b));
+  CHECK(torch::equal(torch::rand({3}), next_random));  // the random state is left alone
+  // A different head size: the shape mismatch names the tensor and both shapes; nothing is changed.
+  const torch::Tensor conv1_before = c->conv1->weight.detach().clone();
+  CHECK_THROWS_WITH(load_checkpoint_model(dir / "c.pt", *c),
+                    Catch::Contains("c.pt") && Catch::Contains("model.head.weight") && Catch::Contains("[6, 16]"));
+  CHECK(torch::equal(c->conv1->weight, conv1_before));
   std::filesystem::remove_all(dir);
 }
 
@@ -104,7 +103,7 @@ TEST_CASE("unreadable files and unknown versions give InputError naming the file
   CHECK_THROWS_WITH(load_checkpoint(dir / "missing.pt", *net, nullptr), Catch::Contains("missing.pt") && Catch::Contains("not found"));
   std::ofstream(dir / "junk.pt") << "this is not an archive";
   CHECK_THROWS_AS(load_checkpoint(dir / "junk.pt", *net, nullptr), InputError);
-  CHECK_THROWS_WITH(load_weights(dir / "junk.pt", *net), Catch::Contains("junk.pt"));
+  CHECK_THROWS_WITH(load_checkpoint_model(dir / "junk.pt", *net), Catch::Contains("junk.pt"));
 
   torch::serialize::OutputArchive future;
   future.write("format", c10::IValue(std::string("detlab-checkpoint")));
@@ -115,7 +114,8 @@ TEST_CASE("unreadable files and unknown versions give InputError naming the file
   torch::serialize::OutputArchive other;
   other.write("format", c10::IValue(std::string("something-else")));
   other.save_to((dir / "other.pt").string());
-  CHECK_THROWS_WITH(load_weights(dir / "other.pt", *net), Catch::Contains("other.pt") && Catch::Contains("format"));
+  CHECK_THROWS_WITH(load_checkpoint_model(dir / "other.pt", *net),
+                    Catch::Contains("other.pt") && Catch::Contains("format") && Catch::Contains("not a detlab checkpoint"));
   std::filesystem::remove_all(dir);
 }
 

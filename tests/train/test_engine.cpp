@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "nn/weights/weight_file.h"
 #include "train/checkpoint.h"
 #include "train/engine.h"
 #include "train/runtime.h"
@@ -85,8 +86,8 @@ void check_resume_equality(const TrainOptions& o, int kill_at, int64_t expect_re
 
   CHECK(same_state(a.module(), resumed.module()));
   TinyTrainable fa, fb;
-  load_weights(dir_a / "model_final.pt", fa.module());
-  load_weights(dir_b / "model_final.pt", fb.module());
+  load_weights(fa.module(), (dir_a / "model_final.pt").string());  // nn/weights state dict files
+  load_weights(fb.module(), (dir_b / "model_final.pt").string());
   CHECK(same_state(fa.module(), fb.module()));
   CHECK(same_state(fa.module(), a.module()));
   const auto log_a = rows_without_time(dir_a / "train_log.csv"), log_b = rows_without_time(dir_b / "train_log.csv");
@@ -361,7 +362,7 @@ TEST_CASE("training on CUDA moves the model and batches", "[train][engine][.gpu]
   CHECK(m.module().parameters()[0].device().is_cuda());
   CHECK(std::isfinite(r.last_losses.at("loss_box")));
   TinyTrainable cpu;
-  load_weights(r.final_weights, cpu.module());  // weights files are device-independent
+  load_weights(cpu.module(), r.final_weights.string());  // weights files are device-independent
   for (const auto& t : cpu.module().parameters()) CHECK(torch::isfinite(t).all().item<bool>());
   std::filesystem::remove_all(dir);
 }
