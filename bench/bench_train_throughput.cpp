@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -120,8 +121,16 @@ double loader_rate(const Dataset& ds, const TransformOptions& tf, int workers, i
   return images / seconds(t0);
 }
 
+/// Process CPU seconds (all threads): on a shared machine, images per CPU second move much less with other
+/// processes' load than images per wall second.
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+struct Rate {
+  double wall = 0, cpu = 0;  // images per wall second / per process CPU second
+};
+
 /// forward + backward + SGD on one fixed batch: images per second over `iters` steps after `warmup`.
-double model_rate(const Dataset& ds, int batch, int warmup, int iters) {
+Rate model_rate(const Dataset& ds, int batch, int warmup, int iters) {
   seed_everything(1);
   DenseModel m(ds.num_classes());
   m.module().train();
@@ -132,15 +141,20 @@ double model_rate(const Dataset& ds, int batch, int warmup, int iters) {
   lo.batch_size = batch;
   const Batch b = DataLoader(ds, lo, 1).batch(0, 0);
   Clock::time_point t0;
+  double c0 = 0;
   for (int i = 0; i < warmup + iters; ++i) {
-    if (i == warmup) t0 = Clock::now();
+    if (i == warmup) {
+      t0 = Clock::now();
+      c0 = cpu_seconds();
+    }
     auto losses = m.losses(b);
     torch::Tensor total = losses["loss_cls"] + losses["loss_box"];
     opt.zero_grad();
     total.backward();
     opt.step();
   }
-  return static_cast<double>(iters) * batch / seconds(t0);
+  const double images = static_cast<double>(iters) * batch;
+  return {images / seconds(t0), images / (cpu_seconds() - c0)};
 }
 
 /// The engine on the dataset: images per second between the log rows of iterations `warmup` and warmup + iters.
@@ -167,16 +181,16 @@ double engine_rate(const Dataset& ds, int batch, int threads, int warmup, int it
   return static_cast<double>(iters) * batch / (t_end - t_start);
 }
 
-/// Runs the PyTorch peer; returns images per second and its parameter count, or {0, 0} when unavailable.
-std::pair<double, int64_t> peer_rate(int batch, int threads, int warmup, int iters, int classes) {
+/// Runs the PyTorch peer; returns its rates and parameter count, or zeros when torch is not importable.
+std::pair<Rate, int64_t> peer_rate(int batch, int threads, int warmup, int iters, int classes) {
   const std::string cmd = std::string(DETLAB_PYTHON) + " " + DETLAB_REPO_ROOT + "/bench/bench_train_throughput_peer.py " +
                           std::to_string(batch) + " " + std::to_string(threads) + " " + std::to_string(warmup) + " " +
                           std::to_string(iters) + " " + std::to_string(classes) + " 2>/dev/null";
-  double rate = 0;
+  Rate rate;
   long long params = 0;
   if (FILE* p = ::popen(cmd.c_str(), "r")) {
     char line[256];
-    while (std::fgets(line, sizeof line, p)) std::sscanf(line, "peer %lf %lld", &rate, &params);
+    while (std::fgets(line, sizeof line, p)) std::sscanf(line, "peer %lf %lld %lf", &rate.wall, &params, &rate.cpu);
     ::pclose(p);
   }
   return {rate, params};
@@ -229,23 +243,29 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) best = std::max(best, loader_rate(ds, tf, workers, 30));
     std::printf("  %d workers %.1f img/s", workers, best);
   }
-  std::printf("\n\n%-8s %-6s %14s %14s %14s %14s %14s\n", "threads", "batch", "model img/s", "engine img/s",
-              "engine/model", "peer img/s", "model/peer");
+  std::printf("\n\nimages per second (wall clock; per process CPU second in brackets), best of %d:\n", repeat);
+  std::printf("%-8s %-6s %18s %14s %14s %18s %18s\n", "threads", "batch", "model step", "engine", "engine/model",
+              "PyTorch peer", "model/peer");
   for (int threads : thread_counts) {
     for (int batch : batches) {
       set_threads(threads);
-      double model = 0, engine = 0;
-      std::pair<double, int64_t> p{0, 0};
+      Rate model, p;
+      double engine = 0;
       for (int r = 0; r < repeat; ++r) {
-        model = std::max(model, model_rate(ds, batch, warmup, iters));
+        const Rate m = model_rate(ds, batch, warmup, iters);
+        model = {std::max(model.wall, m.wall), std::max(model.cpu, m.cpu)};
         engine = std::max(engine, engine_rate(ds, batch, threads, warmup, iters));
-        if (peer) p.first = std::max(p.first, peer_rate(batch, threads, warmup, iters, ds.num_classes()).first);
+        if (peer) {
+          const Rate q = peer_rate(batch, threads, warmup, iters, ds.num_classes()).first;
+          p = {std::max(p.wall, q.wall), std::max(p.cpu, q.cpu)};
+        }
       }
-      std::printf("%-8d %-6d %14.2f %14.2f %14.2f", threads, batch, model, engine, engine / model);
-      if (p.first > 0)
-        std::printf(" %14.2f %14.2f\n", p.first, model / p.first);
+      std::printf("%-8d %-6d %8.2f [%7.2f] %14.2f %14.2f", threads, batch, model.wall, model.cpu, engine,
+                  engine / model.wall);
+      if (p.wall > 0)
+        std::printf(" %8.2f [%7.2f] %8.2f [%7.2f]\n", p.wall, p.cpu, model.wall / p.wall, model.cpu / p.cpu);
       else
-        std::printf(" %14s %14s\n", "-", "-");
+        std::printf(" %18s %18s\n", "-", "-");
       std::fflush(stdout);
     }
   }
