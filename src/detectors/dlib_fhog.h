@@ -21,7 +21,7 @@ namespace detlab {
 /// FHOG pyramid per image at detection time (dlib::evaluate_detectors).
 struct DlibFhogOptions {
   std::vector<std::string> class_names;
-  float C = 1.f;              // dlib example's C; larger fits the training data harder
+  float C = 5.f;              // dlib's train_simple_object_detector default; its loss is averaged over images
   float epsilon = 0.01f;      // dlib example's stopping tolerance
   int window_area = 2304;     // 48 x 48 px windows (same as sliding_window's learned windows)
   /// Smallest window side, px; a class whose 10th-percentile object is smaller gets a window that size (down

@@ -4,7 +4,9 @@
 #include "proposals/selective_search.h"
 
 #include <algorithm>
+#include <cstdlib>
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ximgproc/segmentation.hpp>
 
@@ -43,7 +45,12 @@ class SelectiveSearchProposals final : public ProposalStage {
         break;
     }
     std::vector<cv::Rect> rects;
-    ss->process(rects);  // ranked: ximgproc orders regions by its randomised hierarchy rank
+    // ximgproc ranks regions by hierarchy level times std::rand() (Uijlings et al. 2013, section 3.4), a
+    // process-wide generator: seeding it per call makes the ranking (the order, and which boxes survive
+    // max_proposals) reproducible when images are processed one at a time. Images segmented concurrently
+    // share the generator, so their ranking may vary between runs; the set of boxes before the cap does not.
+    std::srand(static_cast<unsigned>(opts_.seed));
+    ss->process(rects);
     Proposals out;
     out.reserve(std::min<size_t>(rects.size(), opts_.max_proposals));
     const float inv = 1.f / f, w = static_cast<float>(bgr.cols), h = static_cast<float>(bgr.rows);
@@ -84,6 +91,7 @@ SelectiveSearchOptions parse_selective_search(const Config& node) {
   o.max_proposals = node.get<int>("max_proposals", o.max_proposals);
   o.resize_to = node.get<int>("resize_to", o.resize_to);
   o.min_size = node.get<int>("min_size", o.min_size);
+  o.seed = static_cast<uint64_t>(node.get<int64_t>("seed", static_cast<int64_t>(o.seed)));
   auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
   if (o.base_k < 1) fail("base_k", "must be >= 1");
   if (o.inc_k < 1) fail("inc_k", "must be >= 1");

@@ -3,6 +3,7 @@
 // selective_search: hierarchical grouping proposals (Uijlings et al. 2013) via OpenCV ximgproc.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "config/config.h"
@@ -21,11 +22,13 @@ struct SelectiveSearchOptions {
   /// scaled back. Segmentation time grows with the pixel count, so 320 is about 4x faster on 640 x 480.
   int resize_to = 0;
   int min_size = 0;         // drop boxes whose shorter side is below this (input pixels); 0 keeps all
+  uint64_t seed = 0x5e1ec7;  // seeds std::rand() before each image (ximgproc's ranking; see the .cpp)
 };
 
-/// Keys: mode (single | fast | quality), base_k, inc_k, sigma, max_proposals, resize_to, min_size.
+/// Keys: mode (single | fast | quality), base_k, inc_k, sigma, max_proposals, resize_to, min_size, seed.
 SelectiveSearchOptions parse_selective_search(const Config& node);
-/// thread safety: propose() builds its own ximgproc object and may run concurrently (one image per thread).
+/// thread safety: propose() builds its own ximgproc object and may run concurrently (one image per thread);
+/// the ranking is then not reproducible (ximgproc draws from std::rand()), the set of boxes before the cap is.
 std::unique_ptr<ProposalStage> make_selective_search(const SelectiveSearchOptions& opts);
 
 }  // namespace detlab

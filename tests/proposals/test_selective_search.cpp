@@ -3,6 +3,10 @@
 // selective_search: ensures clauses, recall of clean objects, resize for speed, config errors.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <thread>
+
+#include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "config/config.h"
@@ -82,4 +86,23 @@ TEST_CASE("selective_search config errors", "[proposals][selective_search]") {
   REQUIRE(o.mode == SelectiveSearchOptions::Mode::kQuality);
   REQUIRE(o.base_k == 100);
   REQUIRE(o.inc_k == 50);
+}
+
+TEST_CASE("selective_search ranks the same way on every call, one image at a time", "[proposals][selective_search]") {
+  Boxes objects;
+  const Image img{"scene", scene(objects)};
+  ImageContext ctx;
+  ctx.image = &img;
+  auto ss = make_selective_search(parse_selective_search(Config::parse("{mode: fast, max_proposals: 50}")));
+  const Proposals a = ss->propose(ctx);
+  std::rand();  // disturb the generator ximgproc draws from: the stage reseeds it
+  const Proposals b = ss->propose(ctx);
+  Proposals c;
+  std::thread([&] { c = ss->propose(ctx); }).join();
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() == c.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    REQUIRE(a[i].box == b[i].box);
+    REQUIRE(a[i].box == c[i].box);
+  }
 }
