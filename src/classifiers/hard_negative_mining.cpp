@@ -80,6 +80,8 @@ MiningOptions parse_mining(const Config& node) {
   o.max_negatives = node.get<int>("max_negatives", o.max_negatives);
   o.max_positives = node.get<int>("max_positives", o.max_positives);
   o.max_images = node.get<int>("max_images", o.max_images);
+  o.positive_iou = node.get<float>("positive_iou", o.positive_iou);
+  o.positives_per_object = node.get<int>("positives_per_object", o.positives_per_object);
   auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
   if (o.rounds < 0) fail("rounds", "must be >= 0");
   if (!(o.negative_iou > 0.f && o.negative_iou <= 1.f)) fail("negative_iou", "must be in (0, 1]");
@@ -88,6 +90,10 @@ MiningOptions parse_mining(const Config& node) {
   if (o.max_negatives < 1) fail("max_negatives", "must be >= 1");
   if (o.max_positives < 0) fail("max_positives", "must be >= 0");
   if (o.max_images < 0) fail("max_images", "must be >= 0");
+  if (!(o.positive_iou >= 0.f && o.positive_iou <= 1.f)) fail("positive_iou", "must be in [0, 1] (0 = off)");
+  if (o.positive_iou > 0.f && o.positive_iou <= o.negative_iou)
+    fail("positive_iou", "must be above negative_iou (a region cannot be both)");
+  if (o.positives_per_object < 1) fail("positives_per_object", "must be >= 1");
   return o;
 }
 
@@ -142,6 +148,36 @@ std::vector<ClassSamples> collect_initial_samples(RegionSource& source, const Mi
       }
       std::lock_guard<std::mutex> lock(dims_mutex);
       dims[c] = f.dim(groups[c]);
+    }
+    if (opts.positive_iou <= 0.f) return;
+    // Jittered positives: proposals overlapping an object by positive_iou or more, described exactly as at
+    // detection time (no warp), a few per object.
+    Proposals near;
+    std::vector<std::pair<int, int>> near_of;  // (class, object)
+    for (int c = 0; c < k; ++c) {
+      std::vector<float> best;
+      std::vector<int> arg;
+      overlaps(props, rec, c, best, arg);
+      std::vector<std::vector<int>> per_object(rec.objects.size());
+      for (size_t i = 0; i < props.size(); ++i)
+        if (arg[i] >= 0 && best[i] >= opts.positive_iou && !rec.objects[arg[i]].difficult) per_object[arg[i]].push_back(int(i));
+      for (size_t o = 0; o < per_object.size(); ++o) {
+        std::shuffle(per_object[o].begin(), per_object[o].end(), rng);
+        // Twice the quota: some candidates may fall in another class's feature group.
+        for (size_t j = 0; j < per_object[o].size() && j < size_t(2 * opts.positives_per_object); ++j) {
+          near.push_back(props[per_object[o][j]]);
+          near_of.push_back({c, static_cast<int>(o)});
+        }
+      }
+    }
+    if (near.empty()) return;
+    const RegionFeatures fn = img.features(near);
+    std::vector<int> taken(rec.objects.size(), 0);
+    for (size_t i = 0; i < near.size(); ++i) {
+      const auto [c, o] = near_of[i];
+      if (fn.group(static_cast<int>(i)) != groups[c] || taken[o] >= opts.positives_per_object) continue;
+      ++taken[o];
+      out[c].positives.push_back(row_of(fn, static_cast<int>(i), fn.dim(groups[c])));
     }
   });
 

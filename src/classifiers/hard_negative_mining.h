@@ -29,10 +29,15 @@ struct MiningOptions {
   int max_negatives = 20000;            // per-class pool; the easiest negatives are dropped above it
   int max_positives = 0;                // per class, a random subset above it (0 = all)
   int max_images = 0;                   // images per mining pass, a random subset per round (0 = all)
+  /// Jittered positives: besides the ground truth (warped into the class's window), proposals overlapping an
+  /// object by at least this much, described exactly as at detection time (0 = ground truth only, as in
+  /// R-CNN's SVMs).
+  float positive_iou = 0.f;
+  int positives_per_object = 2;         // jittered positives per object (random among those above positive_iou)
 };
 
 /// Keys: rounds, negative_iou, initial_negatives_per_image, hard_negatives_per_image, hard_margin,
-/// max_negatives, max_positives, max_images.
+/// max_negatives, max_positives, max_images, positive_iou, positives_per_object.
 MiningOptions parse_mining(const Config& node);
 
 /// The training regions of one class: rows of its feature group, cut to that group's length.
@@ -49,8 +54,8 @@ struct ClassSamples {
 /// Score of one feature row for class c under the current model (higher = more like the class).
 using ClassScorer = std::function<float(int cls, const float* row)>;
 
-/// Positives (ground-truth boxes, not difficult nor crowd, warped into their class's feature group) and
-/// random negatives of every class. ensures: result[c].group == source.group_of_class(c).
+/// Positives (ground-truth boxes, not difficult nor crowd, warped into their class's feature group; plus
+/// jittered proposals when positive_iou > 0) and random negatives of every class. ensures: result[c].group == source.group_of_class(c).
 std::vector<ClassSamples> collect_initial_samples(RegionSource& source, const MiningOptions& opts, uint64_t seed);
 
 /// One pass over the training images (or a random max_images subset): each image's proposals are

@@ -25,6 +25,10 @@ constexpr float kSizeTolerancePx = 0.05f;
 constexpr float kGridTolerance = 0.01f;
 /// Aspect ratios (scale x vs scale y) closer than this name the same window shape.
 constexpr float kAspectTolerance = 1.02f;
+/// A warped box is cropped with this many cells of image beyond its descriptor: FHOG normalises each cell
+/// with its neighbours' energies and both back ends need a pixel of gradient, so the descriptor's outer
+/// cells then see what the fast path's see.
+constexpr int kWarpExtraCells = 2;
 
 int interpolation(float sx, float sy) { return sx * sy < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR; }
 
@@ -48,7 +52,9 @@ class HogFeatures final : public FeatureStage {
       s.wc = std::max(backend_->min_window_cells(), static_cast<int>(std::lround(float(w.width) / opts_.cell)));
       s.hc = std::max(backend_->min_window_cells(), static_cast<int>(std::lround(float(w.height) / opts_.cell)));
       s.aligned = w.width == s.wc * opts_.cell && w.height == s.hc * opts_.cell;
-      s.dim = backend_->dim(s.wc, s.hc);
+      s.dwc = s.wc + 2 * opts_.context;
+      s.dhc = s.hc + 2 * opts_.context;
+      s.dim = backend_->dim(s.dwc, s.dhc);
       shapes_.push_back(s);
     }
   }
@@ -67,7 +73,8 @@ class HogFeatures final : public FeatureStage {
  private:
   struct Shape {
     WindowShape px;
-    int wc = 0, hc = 0;  // descriptor window in cells
+    int wc = 0, hc = 0;    // the window, in cells
+    int dwc = 0, dhc = 0;  // the descriptor: window plus context cells on every side
     bool aligned = false;
     int dim = 0;
   };
@@ -117,10 +124,14 @@ class HogFeatures final : public FeatureStage {
           cv::Mat level;
           cv::resize(img, level, cv::Size(size.first, size.second), 0, 0,
                      interpolation(float(size.first) / img.cols, float(size.second) / img.rows));
+          // Context around windows at the level's edge comes from replicated border pixels; the padding
+          // is a whole number of cells, so level cell (x, y) is grid cell (x + context, y + context).
+          const int pad = opts_.context * opts_.cell;
+          if (pad > 0) cv::copyMakeBorder(level, level, pad, pad, pad, pad, cv::BORDER_REPLICATE);
           const std::unique_ptr<HogGrid> grid = backend_->compute(level);
           for (const Cut& c : cuts) {
             const Shape& s = shapes_[c.k];
-            grid->window(c.cx, c.cy, s.wc, s.hc, out.host.ptr<float>(c.row));
+            grid->window(c.cx, c.cy, s.dwc, s.dhc, out.host.ptr<float>(c.row));
           }
         } else {
           const int row = warped[j - jobs.size()];
@@ -165,10 +176,10 @@ class HogFeatures final : public FeatureStage {
     return best;
   }
 
-  /// Describes b alone: crop it with `context` cells of margin (border pixels replicated outside the
-  /// image), resize so that b becomes the descriptor window, and cut that window from the patch's grid.
+  /// Describes b alone: crop it with context + kWarpExtraCells cells of margin (border pixels replicated
+  /// outside the image), resize so that b becomes the window, and cut the descriptor from the patch's grid.
   void warp(const cv::Mat& img, const Box& b, const Shape& s, float* out) const {
-    const int cell = opts_.cell, m = opts_.context;
+    const int cell = opts_.cell, m = opts_.context + kWarpExtraCells;
     const float bw = std::max(b.width(), 1.f), bh = std::max(b.height(), 1.f);
     const float sx = float(s.wc * cell) / bw, sy = float(s.hc * cell) / bh;
     const float ex1 = b.x1 - m * cell / sx, ey1 = b.y1 - m * cell / sy;
@@ -192,7 +203,7 @@ class HogFeatures final : public FeatureStage {
       cv::copyMakeBorder(resized, resized, 0, std::max(0, oy + ph - resized.rows), 0,
                          std::max(0, ox + pw - resized.cols), cv::BORDER_REPLICATE);
     const std::unique_ptr<HogGrid> grid = backend_->compute(resized(cv::Rect(ox, oy, pw, ph)));
-    grid->window(m, m, s.wc, s.hc, out);
+    grid->window(kWarpExtraCells, kWarpExtraCells, s.dwc, s.dhc, out);
   }
 
   HogOptions opts_;

@@ -74,6 +74,7 @@ TEST_CASE("hog descriptor lengths", "[features][hog]") {
 
 TEST_CASE("hog stage on sliding windows equals per-window HOG of each pyramid level", "[features][hog]") {
   const auto which = GENERATE(HogOptions::Backend::kOpenCv, HogOptions::Backend::kDlib);
+  const int context = GENERATE(0, 1, 2);
   const cv::Mat bgr = test::textured_image(160, 120, 42);
   const Image image{"img", bgr};
   ImageContext ctx;
@@ -89,6 +90,7 @@ TEST_CASE("hog stage on sliding windows equals per-window HOG of each pyramid le
 
   HogOptions ho;
   ho.backend = which;
+  ho.context = context;
   auto hog = make_hog(ho);
   hog->set_window_shapes(sw->window_shapes());
   const RegionFeatures f = hog->extract(ctx, props);
@@ -109,6 +111,9 @@ TEST_CASE("hog stage on sliding windows equals per-window HOG of each pyramid le
     if ((lw < 48 || lh < 48) && (lw < 64 || lh < 32)) break;
     cv::Mat lvl;
     cv::resize(bgr, lvl, cv::Size(lw, lh), 0, 0, s < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    // The descriptor covers the window and `context` cells around it; beyond the level, border pixels.
+    const int m = ho.context;
+    cv::copyMakeBorder(lvl, lvl, 8 * m, 8 * m, 8 * m, 8 * m, cv::BORDER_REPLICATE);
     const WindowShape shapes[2] = {{48, 48}, {64, 32}};
     for (int k = 0; k < 2; ++k) {
       if (s > s_hi[k] * std::sqrt(1.25f)) continue;
@@ -116,7 +121,7 @@ TEST_CASE("hog stage on sliding windows equals per-window HOG of each pyramid le
         for (int x = 0; x + shapes[k].width <= lw; x += 8) {
           REQUIRE(row < props.size());
           REQUIRE(f.groups[row] == k);
-          const int wc = shapes[k].width / 8, hc = shapes[k].height / 8;
+          const int wc = shapes[k].width / 8 + 2 * m, hc = shapes[k].height / 8 + 2 * m;
           std::vector<float> naive(be->dim(wc, hc));
           be->window_reference(lvl, x / 8, y / 8, wc, hc, naive.data());
           const std::vector<float> got(f.host.ptr<float>(row), f.host.ptr<float>(row) + naive.size());
@@ -178,7 +183,7 @@ TEST_CASE("hog uses its own window when the proposal stage has none", "[features
   auto hog = make_hog(parse_hog(Config::parse("{window: [32, 64]}")));
   const RegionFeatures f = hog->extract(ctx, {{{5.f, 5.f, 60.f, 90.f}, 1.f}});
   REQUIRE(f.host.rows == 1);
-  REQUIRE(f.host.cols == make_opencv_hog_backend(8, 2, 9)->dim(4, 8));
+  REQUIRE(f.host.cols == make_opencv_hog_backend(8, 2, 9)->dim(4 + 2, 8 + 2));  // one cell of context
   REQUIRE(f.groups == std::vector<int>{0});
   REQUIRE(hog->extract(ctx, {}).host.rows == 0);
 }
