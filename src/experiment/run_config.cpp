@@ -18,7 +18,7 @@ namespace {
 
 /// Top-level keys of an experiment config. Other layers (compare, ablate) add theirs here.
 const std::set<std::string>& known_top_level() {
-  static const std::set<std::string> keys = {"name", "dataset", "detector", "eval"};
+  static const std::set<std::string> keys = {"name", "dataset", "detector", "eval", "classifier"};  // classifier: viz/
   return keys;
 }
 
@@ -84,7 +84,8 @@ RunConfig finish(Config root, const fs::path& file, const std::vector<std::strin
       throw InputError(rc.root.file(), k, "unknown top-level key (expected name, dataset, detector, eval)");
   rc.name = rc.root.get<std::string>("name", file.stem().string());
   if (!rc.root.has("dataset")) throw InputError(file.string(), "dataset", "missing (where the images come from)");
-  if (!rc.root.has("detector")) throw InputError(file.string(), "detector", "missing (what to train / evaluate)");
+  if (!rc.root.has("detector") && !rc.root.has("classifier"))  // classifier: a classification config (viz/)
+    throw InputError(file.string(), "detector", "missing (what to train / evaluate)");
   read_dataset_section(rc);
   read_eval_section(rc);
   return rc;
