@@ -238,10 +238,11 @@ std::vector<int> mine_hard_negatives(RegionSource& source, const MiningOptions& 
       overlaps(props, rec, c, best, arg);
       std::vector<std::pair<float, int>> hard;
       std::vector<int> reg_rows;
+      const cv::Mat scores = score(c, f.host.colRange(0, s.dim));
       for (int i = 0; i < f.rows(); ++i) {
         if (f.group(i) != s.group) continue;
         if (best[i] < opts.negative_iou) {
-          const float v = score(c, f.host.ptr<float>(i));
+          const float v = scores.at<float>(i);
           if (v > opts.hard_margin && !s.negative_keys.count({img.index(), i})) hard.push_back({v, i});
         } else if (regression && best[i] >= regression->min_iou && props[i].box.width() > 0 &&
                    props[i].box.height() > 0) {
@@ -295,7 +296,8 @@ void prune_negatives(const MiningOptions& opts, const ClassScorer& score, std::v
     ClassSamples& s = samples[c];
     if (s.negatives.rows <= opts.max_negatives) continue;
     std::vector<std::pair<float, int>> by_score(s.negatives.rows);
-    for (int i = 0; i < s.negatives.rows; ++i) by_score[i] = {score(static_cast<int>(c), s.negatives.ptr<float>(i)), i};
+    const cv::Mat scores = score(static_cast<int>(c), s.negatives);
+    for (int i = 0; i < s.negatives.rows; ++i) by_score[i] = {scores.at<float>(i), i};
     std::stable_sort(by_score.begin(), by_score.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     cv::Mat kept(opts.max_negatives, s.dim, CV_32F);
     for (int i = 0; i < opts.max_negatives; ++i) s.negatives.row(by_score[i].second).copyTo(kept.row(i));

@@ -51,8 +51,10 @@ struct ClassSamples {
   cv::Mat reg_targets;                        // R x 4 CV_32F  (R-CNN deltas, weights 1)
 };
 
-/// Score of one feature row for class c under the current model (higher = more like the class).
-using ClassScorer = std::function<float(int cls, const float* row)>;
+/// Scores of feature rows for class c under the current model (higher = more like the class): rows is
+/// N x dim CV_32F (the class's feature length), the result N x 1 CV_32F. One call per image and class, so
+/// that a linear model scores all rows with one matrix product.
+using ClassScorer = std::function<cv::Mat(int cls, const cv::Mat& rows)>;
 
 /// Positives (ground-truth boxes, not difficult nor crowd, warped into their class's feature group; plus
 /// jittered proposals when positive_iou > 0) and random negatives of every class. ensures: result[c].group == source.group_of_class(c).

@@ -102,8 +102,12 @@ class LinearSvmClassifier final : public ClassifierStage {
         std::cerr << "warning: linear_svm: class '" << src.class_names()[c]
                   << "' has no training boxes; it will never be detected\n";
     train_all(samples, ctx.threads, 0, std::vector<int>(k, 0));
-    const ClassScorer scorer = [this](int c, const float* row) {
-      return models_[c].w.empty() ? -std::numeric_limits<float>::infinity() : models_[c].score(row);
+    const ClassScorer scorer = [this](int c, const cv::Mat& rows) -> cv::Mat {
+      const LinearModel& m = models_[c];
+      if (m.w.empty()) return cv::Mat(rows.rows, 1, CV_32F, cv::Scalar(-std::numeric_limits<float>::infinity()));
+      DETLAB_CHECK(rows.cols == static_cast<int>(m.w.size()), "feature length differs from the model", rows.cols);
+      cv::Mat margins = rows * cv::Mat(static_cast<int>(m.w.size()), 1, CV_32F, const_cast<float*>(m.w.data()));
+      return margins + m.b;
     };
     const bool regress = opts_.box_regression.enabled;
     for (int r = 1; r <= opts_.mining.rounds; ++r) {

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "pipeline/allocator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -43,6 +44,7 @@ int cmd_detect(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
+  reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
   std::unique_ptr<Detector> det = load_trained(rc, model);
 

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "pipeline/allocator.h"
 #include "eval/metrics.h"
 #include "experiment/run.h"
 
@@ -31,6 +32,7 @@ int eval_model(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
+  reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
   std::unique_ptr<Detector> det = load_trained(rc, model);
   EvalRunOptions eo;

@@ -6,11 +6,13 @@
 #include <iomanip>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
 #include "cli/options.h"
+#include "pipeline/allocator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -46,6 +48,7 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
+  reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
   const Config det = rc.root.child("detector");
   if (!det.has("proposals"))
@@ -70,6 +73,8 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
   const auto wall0 = std::chrono::steady_clock::now();
   {
     ProgressBar bar("proposals " + std::string(stage->name()) + " (" + split + ")", n, "img");
+    std::optional<ScopedLibraryThreads> single;  // images run in parallel: no nested library pools
+    if (resolve_threads(common.threads, n) > 1) single.emplace(1);
     parallel_for(n, common.threads, [&](int i, int) {
       Image img{gt.images[i].name, gt.load_image(i)};
       ImageContext ictx;

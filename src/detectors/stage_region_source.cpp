@@ -61,6 +61,10 @@ void StageRegionSource::for_each(const std::vector<int>& images, const std::stri
                                  const std::function<void(TrainingImage&)>& fn) {
   for (int i : images) DETLAB_REQUIRE(i >= 0 && i < num_images(), "image index out of range", i, num_images());
   ProgressBar bar(label, static_cast<int64_t>(images.size()), "img");
+  // Images already run in parallel here: OpenCV's and OpenBLAS's own pools inside each worker would only
+  // oversubscribe the cores (see ScopedLibraryThreads).
+  std::optional<ScopedLibraryThreads> single;
+  if (resolve_threads(threads_, static_cast<int>(images.size())) > 1) single.emplace(1);
   parallel_for(static_cast<int>(images.size()), threads_, [&](int j, int) {
     StageTrainingImage img(images[j], train_, backbone_, proposals_, features_);
     fn(img);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "features/hog_backend.h"
+#include "pipeline/allocator.h"
 
 namespace detlab {
 
@@ -89,7 +90,7 @@ class HogFeatures final : public FeatureStage {
     int dmax = 0;
     for (const Shape& s : shapes_) dmax = std::max(dmax, s.dim);
     RegionFeatures out;
-    out.host = cv::Mat::zeros(n, dmax, CV_32F);
+    out.host = zeros_large(n, dmax, CV_32F);
     out.groups.resize(n);
     for (const Shape& s : shapes_) out.group_dims.push_back(s.dim);
 
