@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Detr: forward pass (backbone -> projection -> transformer -> heads), set losses, query-wise inference.
+#include "nn/detr/detr.h"
+
+#include <chrono>
+
+#include "nn/detr/position_encoding.h"
+#include "nn/ops/boxes.h"
+
+namespace detlab {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string deepest_feature(const Backbone& backbone) {
+  const std::vector<std::string> names = features_by_stride(backbone.output_shape());
+  TORCH_CHECK(!names.empty(), "Detr: the backbone has no outputs");
+  return names.back();
+}
+
+nn::SetCriterionOptions criterion_options(const DetrOptions& o) {
+  nn::SetCriterionOptions c = o.criterion;
+  c.num_classes = o.num_classes;
+  return c;
+}
+
+}  // namespace
+
+Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
+    : opts_(std::move(opts)), criterion_(criterion_options(opts_), nn::HungarianMatcher(opts_.matcher)) {
+  TORCH_CHECK(backbone != nullptr, "Detr: null backbone");
+  TORCH_CHECK(opts_.num_classes > 0 && opts_.num_queries > 0, "Detr: num_classes (", opts_.num_classes,
+              ") and num_queries (", opts_.num_queries, ") must be positive");
+  const int64_t d = opts_.transformer.d_model;
+  TORCH_CHECK(d > 0 && d % 4 == 0, "Detr: d_model must be a positive multiple of 4 (sine encoding), got ", d);
+  TORCH_CHECK(opts_.backbone_lr_multiplier >= 0, "Detr: backbone_lr_multiplier must be >= 0");
+  feature_ = opts_.feature.empty() ? deepest_feature(*backbone) : opts_.feature;
+  const auto shapes = backbone->output_shape();
+  const auto it = shapes.find(feature_);
+  TORCH_CHECK(it != shapes.end(), "Detr: the backbone has no output '", feature_, "'");
+
+  // Registration order = DETR's state_dict order: transformer, class_embed, bbox_embed, query_embed,
+  // input_proj, backbone.
+  transformer_ = register_module("transformer", std::make_shared<nn::Transformer>(opts_.transformer));
+  class_embed_ = register_module("class_embed", torch::nn::Linear(d, opts_.num_classes + 1));
+  bbox_embed_ = register_module("bbox_embed", nn::Mlp(d, d, 4, 3));
+  query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
+  input_proj_ = register_module("input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(it->second.channels, d, 1)));
+  backbone_ = register_module("backbone", std::move(backbone));
+}
+
+double Detr::lr_multiplier(const std::string& param_name) const {
+  return param_name.rfind("backbone.", 0) == 0 ? opts_.backbone_lr_multiplier : 1.0;
+}
+
+DetrOutputs Detr::forward(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes, NetTimes* times) {
+  TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "Detr: images must be N x 3 x H x W, got ", images.sizes());
+  TORCH_CHECK(static_cast<int64_t>(image_sizes.size()) == images.size(0), "Detr: ", image_sizes.size(),
+              " image sizes for a batch of ", images.size(0));
+  auto start = std::chrono::steady_clock::now();
+  const torch::Tensor features = backbone_->forward(images).at(feature_);
+  if (times) times->emplace_back("backbone", ms_since(start));
+
+  const torch::Tensor mask =
+      nn::resize_mask(nn::padding_mask(image_sizes, images.size(2), images.size(3), images.device()), features.size(2),
+                      features.size(3));
+  return forward_features(features, mask, times);
+}
+
+DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times) {
+  TORCH_CHECK(features.dim() == 4 && mask.dim() == 3 && mask.size(0) == features.size(0) &&
+                  mask.size(1) == features.size(2) && mask.size(2) == features.size(3),
+              "Detr: features N x C x h x w and mask N x h x w expected, got ", features.sizes(), " and ",
+              mask.sizes());
+  auto start = std::chrono::steady_clock::now();
+  nn::PositionEmbeddingSineOptions pe;
+  pe.num_pos_feats = opts_.transformer.d_model / 2;
+  const torch::Tensor pos = nn::position_embedding_sine(mask, pe).to(features.dtype());
+  const torch::Tensor hs = transformer_->forward(input_proj_(features), mask, query_embed_->weight, pos).hs;
+  if (times) times->emplace_back("transformer", ms_since(start));
+
+  start = std::chrono::steady_clock::now();
+  DetrOutputs out{class_embed_(hs), bbox_embed_(hs).sigmoid()};
+  if (times) times->emplace_back("heads", ms_since(start));
+  return out;
+}
+
+std::vector<NetDetections> Detr::detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
+                                        NetTimes* times) {
+  const DetrOutputs out = forward(images, image_sizes, times);
+  const auto start = std::chrono::steady_clock::now();
+  const torch::Tensor prob = out.logits[-1].softmax(-1);  // N x Q x (K + 1)
+  using torch::indexing::Slice;
+  auto [scores, labels] = prob.index({Slice(), Slice(), Slice(0, opts_.num_classes)}).max(-1);
+  std::vector<NetDetections> dets;
+  for (size_t i = 0; i < image_sizes.size(); ++i) {
+    const auto b = static_cast<int64_t>(i);
+    const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
+    const torch::Tensor scale = torch::tensor({w, h, w, h}, out.boxes.options());
+    torch::Tensor boxes = ops::box_convert(out.boxes[-1][b], "cxcywh", "xyxy") * scale;
+    boxes = ops::clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
+    const torch::Tensor order = std::get<1>(scores[b].sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
+    dets.push_back({boxes.index_select(0, order).to(torch::kFloat), scores[b].index_select(0, order).to(torch::kFloat),
+                    labels[b].index_select(0, order)});
+  }
+  if (times) times->emplace_back("post", ms_since(start));
+  return dets;
+}
+
+std::vector<nn::SetTarget> Detr::to_set_targets(const std::vector<NetTarget>& targets,
+                                                const std::vector<ImageSize>& image_sizes) {
+  TORCH_CHECK(targets.size() == image_sizes.size(), "Detr: ", targets.size(), " targets for ", image_sizes.size(),
+              " images");
+  std::vector<nn::SetTarget> out;
+  out.reserve(targets.size());
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
+    const torch::Tensor boxes = targets[i].boxes.to(torch::kFloat).reshape({-1, 4});
+    const torch::Tensor scale = torch::tensor({w, h, w, h}, boxes.options());
+    out.push_back({targets[i].labels.to(torch::kLong), ops::box_convert(boxes, "xyxy", "cxcywh") / scale});
+  }
+  return out;
+}
+
+std::map<std::string, torch::Tensor> Detr::losses(const torch::Tensor& images,
+                                                  const std::vector<ImageSize>& image_sizes,
+                                                  const std::vector<NetTarget>& targets) {
+  const DetrOutputs out = forward(images, image_sizes);
+  return criterion_(out.logits, out.boxes, to_set_targets(targets, image_sizes));
+}
+
+}  // namespace detlab

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Detr: DETR (Carion et al. 2020) as a DetectionModel: backbone, sine positions, transformer, set heads and loss.
+#pragma once
+
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+
+#include <memory>
+#include <string>
+
+#include "nn/backbones/backbone.h"
+#include "nn/detection/detection_model.h"
+#include "nn/detr/hungarian_matcher.h"
+#include "nn/detr/mlp.h"
+#include "nn/detr/set_criterion.h"
+#include "nn/detr/transformer.h"
+
+namespace detlab {
+
+struct DetrOptions {
+  int64_t num_classes = 0;    // K object classes (the model adds "no object" as class K)
+  int64_t num_queries = 100;  // DETR's N: comfortably more than the objects of any COCO image
+  std::string feature;        // backbone output fed to the transformer; "" = the one of largest stride (C5)
+  nn::TransformerOptions transformer;
+  nn::HungarianMatcherOptions matcher;
+  nn::SetCriterionOptions criterion;    // num_classes is taken from here above
+  double backbone_lr_multiplier = 0.1;  // DETR trains the backbone at 1e-5 against 1e-4 for the rest
+};
+
+/// DETR's outputs for every decoder layer (the last layer is the prediction; the others feed auxiliary losses).
+struct DetrOutputs {
+  torch::Tensor logits;  // L x N x Q x (K + 1)
+  torch::Tensor boxes;   // L x N x Q x 4: cx, cy, w, h in [0, 1] relative to each image's unpadded size
+};
+
+/// What this represents: DETR (models/detr.py). The backbone's feature map goes through a 1x1 input projection
+/// to d_model channels; the sine positional encoding of its padding mask and N learned object queries feed the
+/// transformer; a linear class head gives K + 1 logits (the last is "no object") and a 3-layer MLP with a sigmoid
+/// gives normalized boxes. Training: SetCriterion (Hungarian matching, CE + L1 + GIoU, auxiliary losses per
+/// decoder layer). Inference without NMS: per query, score and label = the largest non-"no object"
+/// probability; boxes scaled to the image size; all Q queries kept, sorted by score.
+/// Parameter names follow DETR's: input_proj, query_embed, class_embed, bbox_embed.layers.i, transformer.* (see
+/// nn/detr/transformer.h); the backbone sits under `backbone.` with torchvision names (DETR's checkpoints use
+/// `backbone.0.body.`: a prefix rename in nn/weights LoadOptions maps one onto the other).
+/// thread safety: see DetectionModel.
+class Detr : public DetectionModel {
+ public:
+  /*  requires: backbone non-null with `feature` among its outputs; num_classes, num_queries > 0;
+                transformer.d_model a multiple of 4 (two even halves for the sine encoding). */
+  Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts);
+
+  /*  requires: images N x 3 x H x W; sizes as DetectionModel::detect. */
+  DetrOutputs forward(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
+                      NetTimes* times = nullptr);
+  /*  Everything after the backbone (DETR's forward from `features, pos = self.backbone(samples)` on).
+      requires: features N x C x h x w (the backbone's `feature()` map), mask N x h x w bool (true = padding). */
+  DetrOutputs forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times = nullptr);
+
+  std::vector<NetDetections> detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
+                                    NetTimes* times = nullptr) override;
+  /// Keys: loss_ce, loss_bbox, loss_giou and, with aux_loss, loss_{ce,bbox,giou}_i for i < L - 1 (weighted).
+  std::map<std::string, torch::Tensor> losses(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
+                                              const std::vector<NetTarget>& targets) override;
+  int64_t num_classes() const override { return opts_.num_classes; }
+  /// backbone_lr_multiplier for parameters under `backbone.`, 1 otherwise.
+  double lr_multiplier(const std::string& param_name) const override;
+
+  /// Targets in DETR's form: boxes x1 y1 x2 y2 in pixels -> cx cy w h divided by the image's (w, h).
+  static std::vector<nn::SetTarget> to_set_targets(const std::vector<NetTarget>& targets,
+                                                   const std::vector<ImageSize>& image_sizes);
+
+  const DetrOptions& options() const { return opts_; }
+  const std::string& feature() const { return feature_; }
+  const nn::SetCriterion& criterion() const { return criterion_; }
+
+ private:
+  DetrOptions opts_;
+  std::string feature_;
+  std::shared_ptr<Backbone> backbone_;
+  torch::nn::Conv2d input_proj_{nullptr};
+  torch::nn::Embedding query_embed_{nullptr};
+  std::shared_ptr<nn::Transformer> transformer_;
+  torch::nn::Linear class_embed_{nullptr};
+  nn::Mlp bbox_embed_{nullptr};
+  nn::SetCriterion criterion_;
+};
+
+}  // namespace detlab

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Tests of the Detr model: DETR-R50's parameter count and names, shapes, inference contract, losses, lr groups.
+#include <set>
+
+#include "nn/backbones/make_backbone.h"
+#include "nn/catch_torch.h"
+#include "nn/detr/detr.h"
+
+using namespace detlab;
+
+namespace {
+
+DetrOptions tiny_options(int64_t classes) {
+  DetrOptions o;
+  o.num_classes = classes;
+  o.num_queries = 7;
+  o.transformer.d_model = 32;
+  o.transformer.nhead = 4;
+  o.transformer.num_encoder_layers = 1;
+  o.transformer.num_decoder_layers = 2;
+  o.transformer.dim_feedforward = 64;
+  return o;
+}
+
+std::shared_ptr<Backbone> small_backbone() {
+  BackboneOptions bo;
+  bo.out_features = {"layer4"};
+  return make_backbone("small_resnet", bo);
+}
+
+}  // namespace
+
+TEST_CASE("detr with a ResNet-50 has DETR-R50's 41,302,368 trainable parameters", "[nn][detr][model]") {
+  // DETR's main.py prints "number of params: 41302368" for the COCO model: 91 classes, 100 queries, frozen
+  // BatchNorm, conv1 and layer1 frozen (lr_backbone > 0 trains layer2..layer4).
+  BackboneOptions bo;
+  bo.norm = NormKind::kFrozenBatchNorm;
+  bo.trainable_layers = 3;
+  bo.out_features = {"layer4"};
+  DetrOptions o;
+  o.num_classes = 91;
+  Detr model(make_backbone("resnet50", bo), o);
+  CHECK(count_parameters(model, /*trainable_only=*/true) == 41302368);
+  std::set<std::string> keys;
+  for (const auto& kv : model.named_parameters()) keys.insert(kv.key());
+  for (const char* k : {"transformer.encoder.layers.0.self_attn.in_proj_weight", "transformer.decoder.norm.weight",
+                        "class_embed.weight", "bbox_embed.layers.2.bias", "query_embed.weight", "input_proj.weight",
+                        "backbone.layer4.2.conv3.weight"}) {
+    INFO(k);
+    CHECK(keys.count(k) == 1);
+  }
+  CHECK(model.named_parameters()["class_embed.weight"].size(0) == 92);
+  CHECK(model.lr_multiplier("backbone.layer2.0.conv1.weight") == 0.1);
+  CHECK(model.lr_multiplier("transformer.decoder.norm.weight") == 1.0);
+}
+
+TEST_CASE("detr forward gives every decoder layer's logits and normalized boxes", "[nn][detr][model]") {
+  torch::manual_seed(0);
+  Detr model(small_backbone(), tiny_options(3));
+  model.eval();
+  torch::NoGradGuard g;
+  const DetrOutputs out = model.forward(torch::randn({2, 3, 96, 128}), {{96, 128}, {64, 64}});
+  CHECK(out.logits.sizes() == torch::IntArrayRef({2, 2, 7, 4}));
+  CHECK(out.boxes.sizes() == torch::IntArrayRef({2, 2, 7, 4}));
+  CHECK((out.boxes >= 0).all().item<bool>());
+  CHECK((out.boxes <= 1).all().item<bool>());
+}
+
+TEST_CASE("detr detect: one detection per query, sorted, inside each image, no-object excluded", "[nn][detr][model]") {
+  torch::manual_seed(1);
+  Detr model(small_backbone(), tiny_options(3));
+  model.eval();
+  torch::NoGradGuard g;
+  NetTimes times;
+  const auto dets = model.detect(torch::randn({2, 3, 96, 128}), {{96, 128}, {64, 80}}, &times);
+  REQUIRE(dets.size() == 2);
+  const std::vector<std::array<int64_t, 2>> sizes = {{96, 128}, {64, 80}};
+  for (size_t i = 0; i < 2; ++i) {
+    const NetDetections& d = dets[i];
+    REQUIRE(d.boxes.sizes() == torch::IntArrayRef({7, 4}));
+    CHECK((d.scores.slice(0, 1) <= d.scores.slice(0, 0, -1)).all().item<bool>());
+    CHECK((d.labels >= 0).all().item<bool>());
+    CHECK((d.labels < 3).all().item<bool>());
+    CHECK((d.boxes.select(1, 2) <= sizes[i][1]).all().item<bool>());
+    CHECK((d.boxes.select(1, 3) <= sizes[i][0]).all().item<bool>());
+    CHECK((d.boxes >= 0).all().item<bool>());
+  }
+  // The scores are the largest class probability other than "no object", sorted.
+  const torch::Tensor x = torch::randn({1, 3, 64, 64});
+  const torch::Tensor prob = model.forward(x, {{64, 64}}).logits[-1][0].softmax(-1);
+  const torch::Tensor best = std::get<0>(prob.slice(1, 0, 3).max(-1));
+  const auto one = model.detect(x, {{64, 64}});
+  CHECK(torch::allclose(one[0].scores, std::get<0>(best.sort(0, /*descending=*/true))));
+  REQUIRE(times.size() == 4);
+  CHECK(times[0].first == "backbone");
+  CHECK(times[1].first == "transformer");
+}
+
+TEST_CASE("detr losses: DETR's keys, finite, gradients reach every parameter", "[nn][detr][model]") {
+  torch::manual_seed(2);
+  Detr model(small_backbone(), tiny_options(2));
+  model.train();
+  std::vector<NetTarget> targets = {
+      {torch::tensor({{10.f, 20.f, 50.f, 60.f}, {60.f, 10.f, 120.f, 40.f}}), torch::tensor({0, 1}, torch::kLong)},
+      {torch::tensor({{5.f, 5.f, 30.f, 30.f}}), torch::tensor({1}, torch::kLong)}};
+  const auto losses = model.losses(torch::randn({2, 3, 64, 128}), {{64, 128}, {64, 96}}, targets);
+  CHECK(losses.size() == 6);  // 2 decoder layers x (ce, bbox, giou)
+  CHECK(losses.count("loss_ce_0") == 1);
+  torch::Tensor total = torch::zeros({});
+  for (const auto& kv : losses) total = total + kv.second;
+  REQUIRE(std::isfinite(total.item<double>()));
+  total.backward();
+  for (const auto& kv : model.named_parameters()) {
+    INFO(kv.key());
+    REQUIRE(kv.value().grad().defined());
+  }
+  // DETR's target format: cx cy w h over the image's own (unpadded) size.
+  const auto set = Detr::to_set_targets(targets, {{64, 128}, {64, 96}});
+  CHECK(torch::allclose(set[0].boxes[0], torch::tensor({30.f / 128, 40.f / 64, 40.f / 128, 40.f / 64})));
+  CHECK(torch::allclose(set[1].boxes[0], torch::tensor({17.5f / 96, 17.5f / 64, 25.f / 96, 25.f / 64})));
+}
+
+TEST_CASE("detr refuses inconsistent options", "[nn][detr][model]") {
+  DetrOptions o = tiny_options(2);
+  o.transformer.d_model = 30;  // not a multiple of 4
+  o.transformer.nhead = 3;
+  CHECK_THROWS(Detr(small_backbone(), o));
+  o = tiny_options(2);
+  o.feature = "layer9";
+  CHECK_THROWS_WITH(Detr(small_backbone(), o), Catch::Contains("layer9"));
+  o = tiny_options(0);
+  CHECK_THROWS(Detr(small_backbone(), o));
+}
