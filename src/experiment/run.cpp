@@ -127,6 +127,7 @@ EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions
     r.stage_p90_ms[s] = percentile(stage_ms[s], 0.9);
     extra["stages_p90"][s] = r.stage_p90_ms[s];
   }
+  r.stage_order = stage_order;
   Metrics& m = r.evaluation.metrics;
   m.ms_per_image = r.ms_per_image;
   m.stage_ms = r.stage_ms;

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "eval/metrics.h"
 #include "experiment/run_config.h"
@@ -52,6 +53,7 @@ struct EvalReport {
   double ms_per_image_p90 = 0;
   std::map<std::string, double> stage_ms;  // mean per stage
   std::map<std::string, double> stage_p90_ms;
+  std::vector<std::string> stage_order;    // stage names in pipeline order (first detect() call's order)
 };
 
 /// Runs det.detect() on every image of the split, one at a time (so times are per-image latencies), with a

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Ablation grids: axes of config overrides x seeds, grid points, deterministic shards.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace detlab {
+
+/// One axis: a dotted config key and the YAML values it takes ("0.3", "@experiments/stages/rpn.yaml").
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
+  /// Short display names of the values: the text itself, the file stem for "@file" values.
+  std::vector<std::string> labels() const;
+  /// The column name: the last key component, or the whole key when another axis ends the same way.
+  std::string column;
+};
+
+/// An ablation: a base experiment config, overrides for every point, axes, seeds (experiments/README.md).
+/// File format (experiments/ablations/*.yaml): name, base, set, grid {key: [values]}, seeds (count or list),
+/// eval_only (keys that do not need retraining, e.g. detector.postprocess), description.
+struct AblationSpec {
+  std::filesystem::path file;       // the spec file, or the base config when the grid came from the CLI
+  std::string name;                 // results/runs/<name>
+  std::string description;
+  std::filesystem::path base;       // experiment config every point starts from
+  std::vector<std::string> set;     // overrides for every point (before the axis values)
+  std::vector<GridAxis> axes;
+  std::vector<uint64_t> seeds = {0};
+  std::vector<std::string> eval_only;
+  std::string resolved_yaml;        // the spec file after _base_ (empty for a plain base config)
+};
+
+/// Reads `file`: an ablation spec (has a `base` key) or an experiment config (the base itself; its name is
+/// then "<config stem>_ablation"). InputError naming the file and key for unknown keys, an empty grid
+/// value list, a missing base.
+AblationSpec load_ablation_spec(const std::filesystem::path& file);
+
+/// Parses "key=v1,v2,..." (commas inside [], {} or quotes do not split: key=[1,2],[3,4] has two values).
+/// InputError (field --grid) for a missing '=' or an empty value.
+GridAxis parse_grid_arg(const std::string& arg);
+
+/// Adds an axis, replacing an existing one with the same key; recomputes the column names.
+void add_axis(AblationSpec& spec, GridAxis axis);
+
+/// One run of the grid.
+struct GridPoint {
+  int index = 0;                    // position in grid order (axes in order, first axis slowest; seeds fastest)
+  std::vector<std::string> values;  // one per axis
+  uint64_t seed = 0;
+  std::string setting;              // folder-safe name of the axis values ("nms_iou=0.5")
+  std::string slug;                 // setting + "_seed<s>" + a hash of the overrides: the point's folder
+  std::string model_group;          // points with the same group share one trained model (eval-only axes)
+  std::vector<std::string> overrides() const;  // "key=value" per axis
+  const AblationSpec* spec = nullptr;
+};
+
+/// Every point of the grid: the cartesian product of the axes (one point when there are none) x seeds.
+std::vector<GridPoint> grid_points(const AblationSpec& spec);
+
+/// The points of shard i of n (0 <= i < n): whole model groups dealt round-robin in grid order, so that a
+/// trained model is never shared across shards. requires: 0 <= i < n.
+std::vector<GridPoint> shard_points(const std::vector<GridPoint>& points, int i, int n);
+
+/// Parses "i/n" (0-based i; e.g. $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT); InputError otherwise.
+std::pair<int, int> parse_shard(const std::string& text);
+
+}  // namespace detlab

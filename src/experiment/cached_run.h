@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// A train + evaluate run that reuses a finished model folder and evaluation with the same config hash.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "eval/metrics.h"
+#include "experiment/run_config.h"
+
+namespace detlab {
+
+/// Cache keys of a run (16 hex digits each, FNV-1a of canonical YAML, see Config::hash()).
+///   train: the resolved `dataset` and `detector` nodes with every eval-only key set to null, plus the seed.
+///          Runs with the same train key share one trained model.
+///   eval:  the train key, the full detector node (eval-only keys included), the `eval` node and the split.
+/// The data set is keyed by its config node (path, format, splits, generator options), not by its pixels.
+struct RunKeys {
+  std::string train, eval;
+};
+
+/// requires: each eval-only key is a dotted path that Config::set accepts on rc.root (InputError otherwise).
+RunKeys run_keys(const RunConfig& rc, uint64_t seed, const std::vector<std::string>& eval_only = {},
+                 const std::string& split = "test");
+
+struct CachedRunOptions {
+  std::filesystem::path dir;        // required: run.json, metrics.json, detections.json, pr/, class_ap.{md,csv}
+  std::filesystem::path model_dir;  // the model folder; empty: dir (several runs may share one model folder)
+  uint64_t seed = 0;
+  int threads = 0;
+  std::string device = "cpu";
+  bool retrain = false;             // ignore a cached model (and therefore the cached evaluation)
+  /// Keys that only change inference (post-processing, eval settings): not part of the train key, so runs
+  /// that differ only there reuse one model. detector.postprocess is read by detect() alone in the staged
+  /// detector; list only keys with that property.
+  std::vector<std::string> eval_only;
+  std::string split = "test";
+};
+
+/// Per-class numbers of one evaluation (NaN where the class has no ground truth or the protocol was off).
+struct ClassResult {
+  std::string name;
+  int64_t num_gt = -1;
+  double ap = std::numeric_limits<double>::quiet_NaN();    // COCO AP@[.5:.95]
+  double ap50 = std::numeric_limits<double>::quiet_NaN();  // COCO AP@.5
+  double voc07 = std::numeric_limits<double>::quiet_NaN();
+  double voc12 = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// What a finished run reports (from this process or read back from its folder).
+struct RunOutcome {
+  RunKeys keys;
+  bool trained = false;    // the model was trained by this call (false: reused)
+  bool evaluated = false;  // the evaluation ran in this call (false: reused)
+  double train_seconds = std::numeric_limits<double>::quiet_NaN();
+  int64_t num_parameters = 0;
+  int train_images = 0;
+  Metrics metrics;  // metrics.json (timing included)
+  int images = 0;
+  double ms_per_image_p90 = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::pair<std::string, double>> stage_ms, stage_p90_ms;  // pipeline order
+  std::vector<ClassResult> classes;
+  std::filesystem::path dir, model_dir;
+};
+
+/// Trains (unless opts.model_dir holds a finished model with the same train key) and evaluates (unless
+/// opts.dir holds an evaluation with the same eval key) the config's detector; writes the run folder:
+/// run.json {format_version, name, seed, keys, model_dir, train, eval, classes}, metrics.json,
+/// detections.json, pr/<class>.csv (VOC12 matching, else VOC07), class_ap.md / class_ap.csv.
+/// A model folder is finished when model_key.json (written after Detector::save) has the train key; a stale
+/// model folder is emptied before training, so a failed training never leaves a reusable model.
+/// Errors propagate (InputError for bad configs); run.json is written last, so a failed evaluation is redone.
+RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts);
+
+/// The outcome stored in a run folder by run_cached (run.json + metrics.json); InputError naming the file
+/// when missing or of an unknown version.
+RunOutcome read_run_outcome(const std::filesystem::path& dir);
+
+/// Whether dir holds a finished evaluation with this eval key (and its model is still in place).
+bool run_is_cached(const std::filesystem::path& dir, const RunKeys& keys);
+
+}  // namespace detlab

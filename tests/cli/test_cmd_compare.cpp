@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// detlab compare / ablate / plot in-process: printed tables, reuse on rerun, exit code 2 with one line for bad
+// specs and arguments.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "core/atomic_file.h"
+
+using namespace detlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result detlab_run(std::vector<std::string> args) {
+  args.push_back("-q");
+  std::ostringstream out, err;
+  auto* old_out = std::cout.rdbuf(out.rdbuf());
+  auto* old_err = std::cerr.rdbuf(err.rdbuf());
+  int code = -1;
+  try {
+    code = cli::run(args);
+  } catch (...) {
+    std::cout.rdbuf(old_out);
+    std::cerr.rdbuf(old_err);
+    throw;
+  }
+  std::cout.rdbuf(old_out);
+  std::cerr.rdbuf(old_err);
+  return {code, out.str(), err.str()};
+}
+
+const fs::path& workdir() {
+  static const fs::path d = [] {
+    const fs::path p = fs::temp_directory_path() / "detlab_test_cli_compare";
+    fs::remove_all(p);
+    fs::create_directories(p);
+    write_file_atomic(p / "tiny.yaml", std::string(R"(
+name: tiny_hog_svm
+dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
+          classes: [ellipse, cross], seed: 2}
+detector:
+  type: staged
+  proposals: {type: sliding_window, windows: auto, window_area: 1024}
+  features: {type: hog, backend: dlib}
+  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
+  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500}
+eval: {protocols: [coco, voc07]}
+)"));
+    write_file_atomic(p / "spec.yaml", "name: tiny_cli\nentries:\n  - {label: HOG+SVM, config: " +
+                                           (p / "tiny.yaml").string() +
+                                           "}\n  - {label: Soft, config: " + (p / "tiny.yaml").string() +
+                                           ", set: [detector.postprocess.soft_nms=true]}\n"
+                                           "quick: {only: [HOG+SVM], max_images: 3}\n");
+    return p;
+  }();
+  return d;
+}
+
+std::string path(const std::string& name) { return (workdir() / name).string(); }
+
+}  // namespace
+
+TEST_CASE("detlab compare --quick prints the table; a rerun reuses the entry", "[cli][compare]") {
+  const Result r = detlab_run({"compare", path("spec.yaml"), "--quick", "--no-plots", "--threads", "2", "--out",
+                               path("quick")});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("| Detector | AP |") != std::string::npos);
+  REQUIRE(r.out.find("| HOG+SVM |") != std::string::npos);
+  REQUIRE(r.out.find("| Soft |") == std::string::npos);  // not in quick.only
+  REQUIRE(r.out.find("wrote " + path("quick")) != std::string::npos);
+  REQUIRE(r.err.find("trained, evaluated") != std::string::npos);
+  const Result again = detlab_run({"compare", path("spec.yaml"), "--quick", "--no-plots", "--out", path("quick")});
+  REQUIRE(again.code == 0);
+  REQUIRE(again.err.find("reused the model, reused the evaluation") != std::string::npos);
+  // Only 3 test images were scored (quick.max_images).
+  REQUIRE(read_file(workdir() / "quick/entries/hog_svm/seed_0/metrics.json").find("\"images\": 3") != std::string::npos);
+}
+
+TEST_CASE("detlab ablate runs a grid with seeds from one command and reuses it on rerun", "[cli][ablate]") {
+  const std::vector<std::string> args = {"ablate", path("tiny.yaml"), "--grid", "detector.postprocess.nms_iou=0.3,0.6",
+                                         "--seeds", "2", "--eval-only", "detector.postprocess", "--no-plots",
+                                         "--threads", "2", "--out", path("abl")};
+  const Result r = detlab_run(args);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(r.out.find("points: 4 run by this invocation: 0 reused, 2 trained, 4 evaluated, 0 failed") != std::string::npos);
+  REQUIRE(r.out.find("| nms_iou | seeds | AP |") != std::string::npos);
+  REQUIRE(r.out.find("| 0.6 | 2 | ") != std::string::npos);
+  REQUIRE(r.out.find(" \xC2\xB1 ") != std::string::npos);
+  const Result again = detlab_run(args);
+  REQUIRE(again.code == 0);
+  REQUIRE(again.out.find("4 reused, 0 trained, 0 evaluated") != std::string::npos);
+  const Result collect = detlab_run({"ablate", "--collect", "--out", path("abl"), "--no-plots"});
+  REQUIRE(collect.code == 0);
+  REQUIRE(collect.out.find("4 of 4 points finished") != std::string::npos);
+}
+
+TEST_CASE("compare / ablate / plot: bad input exits 2 with one line", "[cli][compare]") {
+  write_file_atomic(workdir() / "typo.yaml", "name: x\nentries: [{label: a, config: a.yaml}]\nseeds: [0]\nplot: {}\n");
+  struct Case {
+    std::vector<std::string> args;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {{"compare", path("nope.yaml")}, "nope.yaml: not found"},
+      {{"compare", path("typo.yaml")}, "plot: unknown key"},
+      {{"ablate", path("tiny.yaml"), "--grid", "detector.postprocess.nms_iou"}, "--grid"},
+      {{"ablate", path("tiny.yaml"), "--grid", "a=1", "--shard", "2/2"}, "--shard: 2/2"},
+      {{"ablate", "--collect"}, "CONFIG"},
+      {{"ablate", "--collect", "--out", path("nothing")}, "ablation.json: not found"},
+      {{"plot", workdir().string()}, "not a results folder"},
+  };
+  for (const Case& c : cases) {
+    const Result r = detlab_run(c.args);
+    INFO(c.args[0] << " " << c.args[1] << ": " << r.err);
+    REQUIRE(r.code == 2);
+    REQUIRE(r.err.find(c.expect) != std::string::npos);
+    REQUIRE(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  }
+  // A grid point whose key is misspelled fails its points, is reported, and the command exits 2.
+  const Result bad = detlab_run({"ablate", path("tiny.yaml"), "--grid", "detector.postprocess.nms_iuo=0.3",
+                                 "--no-plots", "--out", path("abl_bad")});
+  REQUIRE(bad.code == 2);
+  REQUIRE(bad.err.find("detector.postprocess.nms_iuo") != std::string::npos);
+}

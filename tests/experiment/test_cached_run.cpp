@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// run_cached: train once, reuse the model and the evaluation on the same keys, retrain when the config changes,
+// share a model across eval-only changes, never leave a reusable half-model.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "experiment/cached_run.h"
+
+using namespace detlab;
+namespace fs = std::filesystem;
+
+namespace {
+const char* kTiny = R"(
+name: tiny
+dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
+          classes: [ellipse, cross], seed: 2}
+detector:
+  type: staged
+  proposals: {type: sliding_window, windows: auto, window_area: 1024}
+  features: {type: hog, backend: dlib}
+  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
+  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500, nms_iou: 0.4}
+eval: {protocols: [coco, voc07]}
+)";
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+}  // namespace
+
+TEST_CASE("run keys: the seed and training keys change the train key, eval-only keys only the eval key",
+          "[experiment][cached_run]") {
+  const RunConfig a = parse_run_config(kTiny);
+  const RunKeys k = run_keys(a, 0, {"detector.postprocess"});
+  REQUIRE(k.train.size() == 16);
+  REQUIRE(run_keys(a, 0, {"detector.postprocess"}).train == k.train);  // stable
+  REQUIRE(run_keys(a, 1, {"detector.postprocess"}).train != k.train);
+  const RunConfig nms = parse_run_config(kTiny, {"detector.postprocess.nms_iou=0.6"});
+  REQUIRE(run_keys(nms, 0, {"detector.postprocess"}).train == k.train);
+  REQUIRE(run_keys(nms, 0, {"detector.postprocess"}).eval != k.eval);
+  REQUIRE(run_keys(nms, 0).train != run_keys(a, 0).train);  // without eval-only keys everything counts
+  const RunConfig c = parse_run_config(kTiny, {"detector.classifier.C=2"});
+  REQUIRE(run_keys(c, 0, {"detector.postprocess"}).train != k.train);
+  const RunConfig data = parse_run_config(kTiny, {"dataset.seed=3"});
+  REQUIRE(run_keys(data, 0).train != run_keys(a, 0).train);
+  REQUIRE(run_keys(a, 0, {}, "val").eval != run_keys(a, 0).eval);
+}
+
+TEST_CASE("run_cached trains once, then reuses; a changed config retrains; eval-only changes share the model",
+          "[experiment][cached_run]") {
+  const fs::path root = fresh_dir("detlab_test_cached_run");
+  const RunConfig rc = parse_run_config(kTiny);
+  CachedRunOptions o;
+  o.dir = root / "run";
+  o.threads = 2;
+  o.eval_only = {"detector.postprocess"};
+  const RunOutcome first = run_cached(rc, o);
+  REQUIRE(first.trained);
+  REQUIRE(first.evaluated);
+  REQUIRE(first.metrics.coco);
+  REQUIRE(first.classes.size() == 2);
+  REQUIRE(first.num_parameters > 0);
+  for (const char* f : {"run.json", "metrics.json", "detections.json", "model_key.json", "detector.json",
+                        "class_ap.md", "class_ap.csv", "pr/ellipse.csv", "pr/cross.csv"})
+    REQUIRE(fs::exists(o.dir / f));
+  REQUIRE(run_is_cached(o.dir, first.keys));
+
+  const RunOutcome again = run_cached(rc, o);
+  REQUIRE_FALSE(again.trained);
+  REQUIRE_FALSE(again.evaluated);
+  REQUIRE(again.metrics.coco_stat("AP") == first.metrics.coco_stat("AP"));
+  REQUIRE(again.classes[1].ap50 == first.classes[1].ap50);
+  REQUIRE(again.train_seconds == first.train_seconds);
+  REQUIRE(again.stage_ms.size() == first.stage_ms.size());
+  REQUIRE(again.stage_ms.front().first == "proposals");  // pipeline order survives the round trip
+
+  // Another NMS threshold in another run folder, same model folder: evaluated, not trained.
+  CachedRunOptions shared = o;
+  shared.dir = root / "run_nms";
+  shared.model_dir = o.dir;
+  const RunOutcome nms = run_cached(parse_run_config(kTiny, {"detector.postprocess.nms_iou=0.7"}), shared);
+  REQUIRE_FALSE(nms.trained);
+  REQUIRE(nms.evaluated);
+  REQUIRE(nms.model_dir == o.dir);
+  REQUIRE(read_run_outcome(shared.dir).model_dir == o.dir);
+
+  // A training key change retrains in place; --retrain retrains even when nothing changed.
+  const RunOutcome c2 = run_cached(parse_run_config(kTiny, {"detector.classifier.C=2"}), o);
+  REQUIRE(c2.trained);
+  CachedRunOptions force = o;
+  force.retrain = true;
+  REQUIRE(run_cached(parse_run_config(kTiny, {"detector.classifier.C=2"}), force).trained);
+}
+
+TEST_CASE("run_cached: an unfinished model folder is retrained; foreign folders are not emptied",
+          "[experiment][cached_run]") {
+  const fs::path root = fresh_dir("detlab_test_cached_run_fail");
+  CachedRunOptions o;
+  o.dir = root / "run";
+  o.threads = 2;
+  const RunConfig rc = parse_run_config(kTiny, {"dataset.num_images=18"});
+  REQUIRE(run_cached(rc, o).trained);
+  // A training killed after Detector::save but before model_key.json: the model is not reused.
+  fs::remove(o.dir / "model_key.json");
+  REQUIRE_FALSE(run_is_cached(o.dir, run_keys(rc, 0)));
+  REQUIRE(run_cached(rc, o).trained);
+  // A model folder of another config (another key) is retrained too.
+  write_file_atomic(o.dir / "model_key.json", "{\"format_version\": 1, \"train_key\": \"0000000000000000\"}\n");
+  REQUIRE(run_cached(rc, o).trained);
+  REQUIRE_FALSE(run_cached(rc, o).trained);
+
+  const fs::path foreign = root / "my_thesis";
+  fs::create_directories(foreign);
+  write_file_atomic(foreign / "chapter1.tex", "precious\n");
+  CachedRunOptions bad = o;
+  bad.dir = foreign;
+  REQUIRE_THROWS_WITH(run_cached(rc, bad), Catch::Contains("refusing to overwrite"));
+  REQUIRE(fs::exists(foreign / "chapter1.tex"));
+  REQUIRE_THROWS_AS(read_run_outcome(root / "nothing"), InputError);
+}
