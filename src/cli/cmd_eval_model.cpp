@@ -41,10 +41,8 @@ int eval_model(const std::vector<std::string>& args) {
   eo.out_dir = out.empty() ? std::filesystem::path(model) : std::filesystem::path(out);
   eo.threads = common.threads;
   const EvalReport er = evaluate_run(rc, *det, eo);
-  std::cout << format_summary(er.evaluation) << "images: " << er.images << ", ms per image: " << er.ms_per_image
-            << " (p90 " << er.ms_per_image_p90 << ")";
-  for (const auto& [stage, ms] : er.stage_ms) std::cout << ", " << stage << " " << ms;
-  std::cout << "\nwrote " << (eo.out_dir / "metrics.json").string() << " and "
+  std::cout << format_summary(er.evaluation) << format_run_report(er, rc.dataset.class_names) << "wrote "
+            << (eo.out_dir / "metrics.json").string() << " and "
             << (eo.out_dir / "detections.json").string() << "\n";
   return 0;
 }

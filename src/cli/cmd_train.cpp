@@ -48,8 +48,7 @@ int cmd_train(const std::vector<std::string>& args) {
     eo.out_dir = to.out_dir;
     eo.threads = common.threads;
     const EvalReport er = evaluate_run(rc, *det, eo);
-    std::cout << format_summary(er.evaluation) << "ms per image: " << er.ms_per_image << " (p90 "
-              << er.ms_per_image_p90 << ")\n";
+    std::cout << format_summary(er.evaluation) << format_run_report(er, rc.dataset.class_names);
   }
   return 0;
 }

@@ -6,12 +6,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "eval/coco_eval.h"
 #include "eval/detections.h"
 
 namespace detlab {
@@ -128,6 +131,14 @@ EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions
     extra["stages_p90"][s] = r.stage_p90_ms[s];
   }
   r.stage_order = stage_order;
+  if (r.evaluation.coco) {
+    nlohmann::json per_class = nlohmann::json::object();
+    for (int k = 0; k < gt.num_classes(); ++k) {
+      r.coco_per_class.push_back({coco_class_ap(*r.evaluation.coco, k), coco_class_ap(*r.evaluation.coco, k, 0.5)});
+      per_class[gt.class_names[k]] = {{"AP", r.coco_per_class.back()[0]}, {"AP50", r.coco_per_class.back()[1]}};
+    }
+    extra["coco_per_class"] = per_class;
+  }
   Metrics& m = r.evaluation.metrics;
   m.ms_per_image = r.ms_per_image;
   m.stage_ms = r.stage_ms;
@@ -138,6 +149,22 @@ EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions
     write_metrics_json(opts.out_dir / "metrics.json", m);
   }
   return r;
+}
+
+std::string format_run_report(const EvalReport& r, const std::vector<std::string>& class_names) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(3);
+  if (!r.coco_per_class.empty()) {
+    os << "per class (COCO AP / AP50):";
+    for (size_t k = 0; k < r.coco_per_class.size() && k < class_names.size(); ++k)
+      os << (k ? ", " : " ") << class_names[k] << " " << r.coco_per_class[k][0] << " / " << r.coco_per_class[k][1];
+    os << "\n";
+  }
+  os << std::setprecision(1) << "images: " << r.images << ", ms per image: " << r.ms_per_image << " (p90 "
+     << r.ms_per_image_p90 << ")";
+  for (const auto& [stage, ms] : r.stage_ms) os << ", " << stage << " " << ms;
+  os << "\n";
+  return os.str();
 }
 
 }  // namespace detlab

@@ -3,11 +3,13 @@
 // Runs: train a detector into a folder, evaluate a detector on a split (timing, metrics.json, detections.json).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 #include <vector>
 
 #include "eval/metrics.h"
@@ -53,13 +55,19 @@ struct EvalReport {
   double ms_per_image_p90 = 0;
   std::map<std::string, double> stage_ms;  // mean per stage
   std::map<std::string, double> stage_p90_ms;
+  /// COCO AP and AP50 per label (coco_class_ap; -1 without ground truth), when the coco protocol ran.
+  std::vector<std::array<double, 2>> coco_per_class;
   std::vector<std::string> stage_order;    // stage names in pipeline order (first detect() call's order)
 };
 
 /// Runs det.detect() on every image of the split, one at a time (so times are per-image latencies), with a
 /// progress bar; evaluates with the config's protocols; writes out_dir/metrics.json (timing.ms_per_image,
-/// timing.stages = mean ms per stage; extra = {images, ms_per_image_p90, stages_p90, split, detector}) and
+/// timing.stages = mean ms per stage; extra = {images, ms_per_image_p90, stages_p90, split, detector,
+/// coco_per_class: {name: {AP, AP50}}}) and
 /// out_dir/detections.json (COCO results) when out_dir is set.
 EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions& opts);
+
+/// "per class (COCO AP / AP50): RBC 0.312 / 0.590, ..." and the timing line, for the commands to print.
+std::string format_run_report(const EvalReport& r, const std::vector<std::string>& class_names);
 
 }  // namespace detlab
