@@ -309,6 +309,14 @@ def write_fixture(name: str, root: str, seed: int, force: bool) -> str:
     return final
 
 
+# Detector families keep their exports in their own files (tests/nn/tv_export_<family>.py); each registers into
+# EXPORTS through this module, imported under its own name (also when this file runs as a script).
+sys.modules.setdefault("tv_export", sys.modules[__name__])
+for _family in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__)))):
+    if _family.startswith("tv_export_") and _family.endswith(".py"):
+        __import__(_family[:-3])
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("model", nargs="?", help="one of --list")
