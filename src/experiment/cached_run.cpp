@@ -3,6 +3,8 @@
 // run_cached: train-or-reuse, evaluate-or-reuse, run.json.
 #include "experiment/cached_run.h"
 
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -96,6 +98,14 @@ std::vector<std::pair<std::string, double>> stages_of(const json& j) {
   return out;
 }
 
+/// CPU seconds (user + system) this process has used so far, over all threads.
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
 /// The model folder a run.json names, relative to the run folder.
 fs::path model_dir_of(const fs::path& dir, const json& run) {
   return (dir / run.at("model_dir").get<std::string>()).lexically_normal();
@@ -149,9 +159,11 @@ RunOutcome read_run_outcome(const fs::path& dir) {
     o.train_seconds = num_of(t.at("seconds"));
     o.num_parameters = t.at("num_parameters").get<int64_t>();
     o.train_images = t.at("images").get<int>();
+    o.train_cpu_seconds = num_of(t.value("cpu_seconds", json()));
     const json& e = j.at("eval");
     o.images = e.at("images").get<int>();
     o.ms_per_image_p90 = num_of(e.at("ms_per_image_p90"));
+    o.eval_cpu_seconds = num_of(e.value("cpu_seconds", json()));
     o.stage_ms = stages_of(e.at("stages"));
     o.stage_p90_ms = stages_of(e.at("stages_p90"));
     for (const json& c : j.at("classes")) {
@@ -188,6 +200,8 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     out.train_seconds = num_of(t.at("train_seconds"));
     out.num_parameters = t.value("num_parameters", int64_t{0});
     out.train_images = t.value("train_images", 0);
+    if (fs::exists(model_dir / "model_key.json"))
+      out.train_cpu_seconds = num_of(read_json(model_dir / "model_key.json").value("train_cpu_seconds", json()));
   } else {
     for (const fs::path& d : {model_dir, opts.dir})
       if (!is_ours(d))
@@ -200,7 +214,9 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     to.threads = opts.threads;
     to.seed = opts.seed;
     to.device = opts.device;
+    const double cpu0 = process_cpu_seconds();
     const TrainReport tr = train_run(rc, *det, to);
+    out.train_cpu_seconds = process_cpu_seconds() - cpu0;
     out.trained = true;
     out.train_seconds = tr.train_seconds;
     out.num_parameters = tr.num_parameters;
@@ -209,6 +225,7 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     key["format_version"] = kRunFormatVersion;
     key["train_key"] = keys.train;
     key["seed"] = opts.seed;
+    key["train_cpu_seconds"] = out.train_cpu_seconds;
     write_file_atomic(model_dir / "model_key.json", key.dump(2) + "\n");  // last: the model is finished
   }
 
@@ -218,7 +235,9 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
   eo.split = opts.split;
   eo.out_dir = opts.dir;
   eo.threads = opts.threads;
+  const double cpu0 = process_cpu_seconds();
   const EvalReport er = evaluate_run(rc, *det, eo);
+  out.eval_cpu_seconds = process_cpu_seconds() - cpu0;
   out.evaluated = true;
   out.metrics = er.evaluation.metrics;
   out.images = er.images;
@@ -243,10 +262,11 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
   j["keys"] = {{"train", keys.train}, {"eval", keys.eval}};
   // Relative to the run folder, so that a results folder can be moved or read from another directory.
   j["model_dir"] = fs::relative(model_dir, opts.dir).generic_string();
-  j["train"] = {{"seconds", num(out.train_seconds)}, {"num_parameters", out.num_parameters},
-                {"images", out.train_images}};
+  j["train"] = {{"seconds", num(out.train_seconds)}, {"cpu_seconds", num(out.train_cpu_seconds)},
+                {"num_parameters", out.num_parameters}, {"images", out.train_images}};
   j["eval"] = {{"split", opts.split},
                {"images", out.images},
+               {"cpu_seconds", num(out.eval_cpu_seconds)},
                {"ms_per_image", num(out.metrics.ms_per_image)},
                {"ms_per_image_p90", num(out.ms_per_image_p90)},
                {"stages", stages_json(out.stage_ms)},

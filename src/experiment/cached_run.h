@@ -58,6 +58,10 @@ struct RunOutcome {
   bool trained = false;    // the model was trained by this call (false: reused)
   bool evaluated = false;  // the evaluation ran in this call (false: reused)
   double train_seconds = std::numeric_limits<double>::quiet_NaN();
+  /// Process CPU seconds (user + system, all threads) spent training / evaluating in the call that did it:
+  /// on a shared machine, CPU time / threads estimates the wall time the run would take alone.
+  double train_cpu_seconds = std::numeric_limits<double>::quiet_NaN();
+  double eval_cpu_seconds = std::numeric_limits<double>::quiet_NaN();
   int64_t num_parameters = 0;
   int train_images = 0;
   Metrics metrics;  // metrics.json (timing included)

@@ -4,6 +4,7 @@
 #include "experiment/compare.h"
 
 #include <chrono>
+#include <set>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,24 @@ void write_samples(const RunConfig& rc, int count, const fs::path& dir) {
   write_file_atomic(dir / "ground_truth.json", j.dump(1) + "\n");
 }
 
+/// samples/detections.json: each finished entry's detections (first seed) on the sample images only, so that
+/// the detection grid can be redrawn from a results folder without the full detections.json files.
+void write_sample_detections(const CompareResult& r, const fs::path& samples_dir) {
+  const fs::path gt_file = samples_dir / "ground_truth.json";
+  if (!fs::exists(gt_file)) return;
+  std::set<int64_t> ids;
+  for (const json& img : json::parse(read_file(gt_file)).at("images")) ids.insert(img.at("id").get<int64_t>());
+  json out = json::object();
+  for (const EntryResult& e : r.entries) {
+    if (e.runs.empty() || !fs::exists(e.runs.front().dir / "detections.json")) continue;
+    json dets = json::array();
+    for (const json& d : json::parse(read_file(e.runs.front().dir / "detections.json")))
+      if (ids.count(d.at("image_id").get<int64_t>())) dets.push_back(d);
+    out[e.entry.label] = dets;
+  }
+  write_file_atomic(samples_dir / "detections.json", out.dump(1) + "\n");
+}
+
 json manifest_json(const CompareSpec& spec, const CompareOptions& opts, const CompareResult& r,
                    const Environment& env, const std::string& started, const std::string& finished) {
   json m;
@@ -98,7 +117,9 @@ json manifest_json(const CompareSpec& spec, const CompareOptions& opts, const Co
                             {"eval_key", o.keys.eval},
                             {"trained", o.trained},
                             {"evaluated", o.evaluated},
-                            {"train_seconds", std::isnan(o.train_seconds) ? json(nullptr) : json(o.train_seconds)}});
+                            {"train_seconds", std::isnan(o.train_seconds) ? json(nullptr) : json(o.train_seconds)},
+                            {"train_cpu_seconds", std::isnan(o.train_cpu_seconds) ? json(nullptr) : json(o.train_cpu_seconds)},
+                            {"eval_cpu_seconds", std::isnan(o.eval_cpu_seconds) ? json(nullptr) : json(o.eval_cpu_seconds)}});
     }
     m["entries"].push_back(je);
   }
@@ -188,8 +209,15 @@ CompareResult run_compare(const CompareSpec& spec, const CompareOptions& opts) {
     std::cerr << "== proposals: " << p.label << "\n";
     try {
       if (!fs::exists(p.config)) throw InputError(p.config.string(), "", "config not found");
-      const RunConfig rc = load_run_config(p.config, spec.overrides_for(p, opts.overrides));
+      // "${out}" in a proposal entry's overrides names this comparison's folder: an RPN stage can load the
+      // model a Faster R-CNN entry just trained (model: ${out}/entries/faster_r_cnn/seed_0).
+      std::vector<std::string> overrides = spec.overrides_for(p, opts.overrides);
+      for (std::string& o : overrides)
+        for (size_t pos; (pos = o.find("${out}")) != std::string::npos;) o.replace(pos, 6, r.out_dir.generic_string());
+      const RunConfig rc = load_run_config(p.config, overrides);
       ProposalCurveOptions po;
+      for (const EntryResult& e : r.entries)
+        for (const RunOutcome& o : e.runs) po.extra_key += o.keys.train + " ";
       po.out_file = r.out_dir / pr.file;
       po.label = p.label;
       po.max_images = spec.proposal_images;
@@ -205,6 +233,7 @@ CompareResult run_compare(const CompareSpec& spec, const CompareOptions& opts) {
     r.proposals.push_back(pr);
   }
 
+  write_sample_detections(r, r.out_dir / "samples");
   write_table(r.out_dir / "table", compare_main_table(r));
   write_table(r.out_dir / "per_class", compare_class_table(r));
   write_table(r.out_dir / "timing", compare_timing_table(r));

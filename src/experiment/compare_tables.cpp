@@ -174,6 +174,8 @@ std::string compare_summary_json(const CompareResult& r, const std::string& name
       {"ms_per_image", [](const RunOutcome& o) { return o.metrics.ms_per_image; }},
       {"ms_per_image_p90", [](const RunOutcome& o) { return o.ms_per_image_p90; }},
       {"train_seconds", [](const RunOutcome& o) { return o.train_seconds; }},
+      {"train_cpu_seconds", [](const RunOutcome& o) { return o.train_cpu_seconds; }},
+      {"eval_cpu_seconds", [](const RunOutcome& o) { return o.eval_cpu_seconds; }},
       {"num_parameters", [](const RunOutcome& o) { return static_cast<double>(o.num_parameters); }}};
   for (const EntryResult& e : r.entries) {
     json je;

@@ -24,9 +24,9 @@ namespace {
 
 constexpr int kCurveFormatVersion = 1;
 
-std::string curve_key(const RunConfig& rc, const Config& det, int images) {
+std::string curve_key(const RunConfig& rc, const Config& det, int images, const std::string& extra) {
   std::string text = "dataset:\n" + rc.root.child("dataset").dump() + "\nproposals:\n" +
-                     det.child("proposals").dump() + "\nimages: " + std::to_string(images) + "\n";
+                     det.child("proposals").dump() + "\nimages: " + std::to_string(images) + "\nextra: " + extra + "\n";
   if (det.has("backbone")) text += "backbone:\n" + det.child("backbone").dump() + "\n";
   uint64_t h = 1469598103934665603ull;  // FNV-1a 64, as Config::hash()
   for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
@@ -64,7 +64,7 @@ ProposalCurve run_proposal_curve(const RunConfig& rc, const ProposalCurveOptions
   }
   if (gt.images.empty()) throw InputError(rc.file.string(), "dataset.test", "the split has no images");
   const int n = static_cast<int>(gt.images.size());
-  const std::string key = curve_key(rc, det, n);
+  const std::string key = curve_key(rc, det, n, opts.extra_key);
 
   ProposalCurve curve;
   if (!opts.recompute && fs::exists(opts.out_file)) {

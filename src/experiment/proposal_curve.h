@@ -17,6 +17,9 @@ struct ProposalCurveOptions {
   int max_images = 0;              // first N test images (0 = the config's eval.max_images, else all)
   int threads = 0;                 // images in parallel
   bool recompute = false;          // ignore a cached file
+  /// Added to the cache key: e.g. the train keys of the models a stage loads (an RPN from a trained model
+  /// folder), so that a retrained model invalidates the cached curve.
+  std::string extra_key;
 };
 
 struct ProposalCurve {

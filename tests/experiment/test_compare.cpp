@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -77,7 +78,7 @@ TEST_CASE("compare: every entry runs, a failing one is recorded, a rerun reuses 
 
   for (const char* f : {"table.md", "table.csv", "table.tex", "per_class.md", "per_class.csv", "per_class.tex",
                         "timing.md", "timing.csv", "timing.tex", "summary.json", "manifest.json",
-                        "samples/ground_truth.json", "proposals/sliding_windows.json",
+                        "samples/ground_truth.json", "samples/detections.json", "proposals/sliding_windows.json",
                         "entries/hog_svm/seed_0/run.json", "entries/hog_svm_c_4/seed_0/detections.json",
                         "entries/hog_svm/seed_0/pr/ellipse.csv"})
     REQUIRE(fs::exists(opts.out_dir / f));
@@ -118,6 +119,11 @@ TEST_CASE("compare: every entry runs, a failing one is recorded, a rerun reuses 
   const auto gt = read_json(opts.out_dir / "samples/ground_truth.json");
   REQUIRE(gt["images"].size() == 2);
   REQUIRE(fs::exists(opts.out_dir / "samples" / gt["images"][0]["file"].get<std::string>()));
+  // The sample images' detections of each finished entry, and only those.
+  const auto sample_dets = read_json(opts.out_dir / "samples/detections.json");
+  REQUIRE(sample_dets.size() == 2);
+  std::set<int64_t> ids = {gt["images"][0]["id"].get<int64_t>(), gt["images"][1]["id"].get<int64_t>()};
+  for (const auto& d : sample_dets["HOG+SVM"]) REQUIRE(ids.count(d["image_id"].get<int64_t>()));
 
   // Rerun: nothing is trained or evaluated again.
   const CompareResult again = run_compare(spec, opts);

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
 
 
 def legend_outside(fig, handles, labels, ncol=1):
@@ -41,7 +41,7 @@ def pr_curves(run_dir, summary, out, quiet):
             xs, ys = [0.0] + pr[0], [pr[1][0]] + pr[1]
             (line,) = ax.plot(xs, ys, color=style["color"], linestyle=style["linestyle"], linewidth=1.8,
                               drawstyle="steps-pre", marker=style["marker"], markersize=5,
-                              markevery=max(1, len(xs) // 6))  # a few markers tell overlapping curves apart
+                              markevery=0.12)  # markers evenly spaced along the drawn line tell curves apart
             handles[e["label"]] = line
         ax.set_title(name)
         ax.set_xlabel("recall")
@@ -56,6 +56,23 @@ def pr_curves(run_dir, summary, out, quiet):
     return dp.save(fig, out, "pr_curves", quiet)
 
 
+def label_points(ax, points):
+    """Names next to scatter points, each put on the first side (right, below-right, left, below-left) where it
+    keeps clear of the labels placed before it (display coordinates; no extra library)."""
+    placed = []
+    candidates = [((7, 4), "left"), ((7, -12), "left"), ((-7, 4), "right"), ((-7, -12), "right")]
+    for x, y, text in sorted(points, key=lambda p: -p[1]):
+        px, py = ax.transData.transform((x, y))
+        width = 5.5 * len(text)  # ~ pixels of 8-pt text per character at the figure's dpi
+        for (dx, dy), ha in candidates:
+            x0 = px + dx if ha == "left" else px + dx - width
+            box = (x0, py + dy, x0 + width, py + dy + 11)
+            if all(box[2] < b[0] or box[0] > b[2] or box[3] < b[1] or box[1] > b[3] for b in placed):
+                break
+        placed.append(box)
+        ax.annotate(text, (x, y), textcoords="offset points", xytext=(dx, dy), ha=ha, fontsize=8, color="#222222")
+
+
 def speed_accuracy(run_dir, summary, out, quiet):
     entries = [e for e in dp.ok_entries(summary) if e["metrics"].get("ms_per_image") and e["metrics"].get("AP") is not None]
     if not entries:
@@ -68,14 +85,13 @@ def speed_accuracy(run_dir, summary, out, quiet):
             yerr = e["std"].get(metric)
             ax.errorbar([x], [y], yerr=[yerr] if yerr is not None else None, marker=style["marker"],
                         color=style["color"], markersize=9, linestyle="none", capsize=3, label=e["label"])
-            ax.annotate(e["label"], (x, y), textcoords="offset points", xytext=(7, 5), fontsize=8,
-                        color=style["color"])
         ax.set_xscale("log")
         xs = [e["metrics"]["ms_per_image"] for e in entries]
         ys = [e["metrics"][metric] or 0.0 for e in entries]
         # Margins in both directions so that markers at AP 0 or at the extremes stay whole, labels inside.
         ax.set_xlim(min(xs) / 1.6, max(xs) * 2.5)
         ax.set_ylim(-0.03, min(1.0, max(ys) * 1.15 + 0.05))
+        label_points(ax, [(x, y, e["label"]) for x, y, e in zip(xs, ys, entries)])
         ax.set_xlabel("wall ms per test image (mean, log scale)")
         ax.set_ylabel(name)
         ax.set_title(name + " vs inference time")
@@ -113,8 +129,10 @@ def training_curves(run_dir, summary, out, quiet):
             handles.append(line)
             labels.append(e["label"])
         ax.set_yscale("log")
+        # Plain numbers at 1-2-5 steps; unlabelled minor ticks (labels at every minor tick collide).
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("iteration")
         ax.set_ylabel("total training loss (mean per logging window, log scale)")
         ax.set_title("Deep detectors: training loss")
@@ -123,19 +141,17 @@ def training_curves(run_dir, summary, out, quiet):
         for e, log in mining:
             style = dp.detector_style(e["index"])
             per_round = log.groupby("round")[["positive_errors", "negative_errors", "positives", "negatives"]].sum()
-            # Errors on the SVM's own training set after each round: mining adds the negatives the previous
-            # model scored wrongly, so the error count of later rounds shows how hard the mined set is.
-            err = per_round["positive_errors"] + per_round["negative_errors"]
+            # Error rate of the SVMs on their own training set after each round: mining adds the negatives the
+            # previous model scored wrongly, so later rounds train on harder sets (a rising rate is expected).
+            err = (per_round["positive_errors"] + per_round["negative_errors"]) / (
+                per_round["positives"] + per_round["negatives"]).clip(lower=1)
             (line,) = ax.plot(per_round.index, err, color=style["color"], linestyle=style["linestyle"],
                               marker=style["marker"], linewidth=1.6)
-            for r, (n_err, n_neg) in enumerate(zip(err, per_round["negatives"])):
-                ax.annotate("%d negatives" % n_neg, (per_round.index[r], n_err), textcoords="offset points",
-                            xytext=(5, 6), fontsize=7, color=style["color"])
             if e["label"] not in labels:
                 handles.append(line)
                 labels.append(e["label"])
         ax.set_xlabel("hard-negative mining round (0 = random negatives)")
-        ax.set_ylabel("training-set errors of the SVMs (all classes)")
+        ax.set_ylabel("SVM error rate on its training samples")
         ax.set_ylim(bottom=0)
         ax.set_title("SVM detectors: hard-negative mining")
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -209,13 +225,15 @@ def detection_grid(run_dir, summary, out, quiet):
     entries = [e for e in summary["entries"]]
     if not images:
         return None
+    # The sample images' detections per entry (first seed), written by detlab compare.
+    det_path = os.path.join(os.path.dirname(gt_path), "detections.json")
+    sample_dets = dp.read_json(det_path) if os.path.exists(det_path) else {}
     dets = {}
     for e in entries:
-        if e["status"] != "ok" or not e["runs"]:
+        if e["status"] != "ok" or not e["runs"] or e["label"] not in sample_dets:
             continue
-        path = os.path.join(dp.first_run_dir(run_dir, e), "detections.json")
         per_image = {}
-        for d in dp.read_json(path) if os.path.exists(path) else []:
+        for d in sample_dets[e["label"]]:
             per_image.setdefault(d["image_id"], []).append(d)
         dets[e["label"]] = (per_image, best_f1_thresholds(run_dir, e, classes))
     rows = 1 + len(entries)
