@@ -16,7 +16,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
   std::string config, out, name, shard;
   std::vector<std::string> grids, eval_only;
   int seeds = 0;
-  bool collect = false, retrain = false, no_plots = false;
+  bool collect = false, retrain = false, no_plots = false, dry_run = false;
   po::options_description desc("detlab ablate options");
   add_common_options(desc, common);
   desc.add_options()("config", po::value<std::string>(&config), "ablation spec or experiment config (YAML)")(
@@ -29,6 +29,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>(&out), "output folder (default: results/runs/<name>)")(
       "shard", po::value<std::string>(&shard), "run only slice i/n of the grid (0 <= i < n)")(
       "collect", po::bool_switch(&collect), "only merge finished points into the tables")(
+      "dry-run", po::bool_switch(&dry_run), "list the points and check that each config builds; train nothing")(
       "retrain", po::bool_switch(&retrain), "ignore cached models and evaluations")(
       "no-plots", po::bool_switch(&no_plots), "skip the plots")(
       "device", po::value<std::string>(&common.device)->default_value("cpu"), "cpu or cuda");
@@ -65,6 +66,29 @@ int cmd_ablate(const std::vector<std::string>& args) {
     for (const std::string& e : eval_only) spec.eval_only.push_back(e);
     if (!name.empty()) spec.name = name;
     if (dir.empty()) dir = default_ablation_dir(spec);
+  }
+
+  if (dry_run) {
+    if (config.empty()) throw InputError("", "CONFIG", "missing (--dry-run checks a grid)");
+    AblateOptions opts;
+    opts.out_dir = dir;
+    opts.overrides = common.overrides;
+    if (!shard.empty()) std::tie(opts.shard_index, opts.shard_count) = parse_shard(shard);
+    int bad = 0, todo = 0;
+    bool input_error = false;
+    for (const PointResult& p : dry_run_ablation(spec, opts)) {
+      std::cout << p.point.slug << ": ";
+      if (!p.ok) {
+        ++bad;
+        input_error = input_error || p.input_error;
+        std::cout << "error: " << p.error << "\n";
+        continue;
+      }
+      todo += p.outcome.evaluated ? 1 : 0;
+      std::cout << (p.outcome.evaluated ? "to run" : "finished") << " (model group " << p.point.model_group << ")\n";
+    }
+    std::cout << todo << " point(s) to run, " << bad << " with errors\n";
+    return bad ? (input_error ? 2 : 1) : 0;
   }
 
   if (!collect) {

@@ -174,6 +174,31 @@ AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& op
   return result;
 }
 
+std::vector<PointResult> dry_run_ablation(const AblationSpec& spec, const AblateOptions& opts) {
+  const fs::path out_dir = opts.out_dir.empty() ? default_ablation_dir(spec) : opts.out_dir;
+  const std::vector<GridPoint> all = grid_points(spec);
+  std::vector<PointResult> results;
+  for (const GridPoint& p : shard_points(all, opts.shard_index, opts.shard_count)) {
+    PointResult pr;
+    pr.point = p;
+    try {
+      std::vector<std::string> overrides = spec.set;
+      for (const std::string& o : p.overrides()) overrides.push_back(o);
+      overrides.insert(overrides.end(), opts.overrides.begin(), opts.overrides.end());
+      const RunConfig rc = load_run_config(spec.base, overrides);
+      build_detector(rc);
+      pr.ok = true;
+      pr.outcome.keys = run_keys(rc, p.seed, spec.eval_only);
+      pr.outcome.evaluated = !run_is_cached(out_dir / "points" / p.slug, pr.outcome.keys);  // still to do
+    } catch (const std::exception& ex) {
+      pr.error = one_line(ex.what());
+      pr.input_error = dynamic_cast<const InputError*>(&ex) != nullptr;
+    }
+    results.push_back(pr);
+  }
+  return results;
+}
+
 AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOptions& opts) {
   const fs::path grid_file = out_dir / "ablation.json";
   if (!fs::exists(grid_file))

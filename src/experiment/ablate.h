@@ -45,6 +45,11 @@ struct AblationRunResult {
 /// point runs. Finished points are reused, so an interrupted or repeated run redoes only what is missing.
 AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& opts);
 
+/// Checks every point of the requested shard without training: loads its config and builds its detector
+/// (unknown keys, bad values and missing files show up here), and reports whether it is already finished.
+/// Writes nothing. PointResult::ok is false with the error for a point whose config does not build.
+std::vector<PointResult> dry_run_ablation(const AblationSpec& spec, const AblateOptions& opts);
+
 struct CollectOptions {
   std::string command_line;
   bool plots = true;

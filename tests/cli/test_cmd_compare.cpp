@@ -104,6 +104,19 @@ TEST_CASE("detlab ablate runs a grid with seeds from one command and reuses it o
   const Result collect = detlab_run({"ablate", "--collect", "--out", path("abl"), "--no-plots"});
   REQUIRE(collect.code == 0);
   REQUIRE(collect.out.find("4 of 4 points finished") != std::string::npos);
+  // --dry-run checks each point's config and knows what is finished; a third value would be the only work.
+  std::vector<std::string> dry = args;
+  dry[3] = "detector.postprocess.nms_iou=0.3,0.6,0.9";
+  dry.push_back("--dry-run");
+  const Result d = detlab_run(dry);
+  REQUIRE(d.code == 0);
+  REQUIRE(d.out.find("2 point(s) to run, 0 with errors") != std::string::npos);
+  REQUIRE(d.out.find("nms_iou=0_9_seed1_") != std::string::npos);
+  dry[3] = "detector.postprocess.nms_iuo=0.3";
+  const Result bad = detlab_run(dry);
+  REQUIRE(bad.code == 2);
+  REQUIRE(bad.out.find("error: ") != std::string::npos);
+  REQUIRE(bad.out.find("nms_iuo") != std::string::npos);
 }
 
 TEST_CASE("compare / ablate / plot: bad input exits 2 with one line", "[cli][compare]") {

@@ -20,7 +20,7 @@ KEEP = [
     "entries/*/seed_*/class_ap.*", "entries/*/seed_*/train_log.csv", "entries/*/seed_*/config.yaml",
     "entries/*/seed_*/pr/*.csv",
     "points/*/run.json", "points/*/metrics.json", "points/*/class_ap.*", "points/*/config.yaml",
-    "points/*/error.json", "points/*/pr/*.csv",
+    "points/*/error.json",
 ]
 
 

@@ -30,6 +30,7 @@ def plot(run_dir, quiet=False):
     if not results["rows"]:
         return None
     x_name = axes_def[0]["column"] if axes_def else "setting"
+    x_key = axes_def[0]["key"] if axes_def else "setting"  # the full dotted key labels the x axis
     x_labels = axes_def[0]["labels"] if axes_def else ["base"]
     numeric = all(dp.is_number(v) for v in x_labels)
     groups = series(results)
@@ -71,7 +72,7 @@ def plot(run_dir, quiet=False):
                 labels.append(name)
     n_seeds = max(len(r["seeds"]) for r in results["rows"])
     for ax, (key, title) in zip(axes[0], panels):
-        ax.set_xlabel(x_name)
+        ax.set_xlabel(x_key)
         ax.set_ylabel(title)
         ax.set_title(title + " vs " + x_name)
         if not numeric:
