@@ -3,9 +3,13 @@
 // detlab train: build a detector from an experiment config, train it, save it (and optionally evaluate it).
 #include <iostream>
 
+#if DETLAB_WITH_VIZ
+#include "cli/classifier_train.h"
+#endif
 #include "cli/command.h"
 #include "cli/options.h"
 #include "pipeline/allocator.h"
+#include "core/error.h"
 #include "eval/metrics.h"
 #include "experiment/run.h"
 
@@ -34,6 +38,13 @@ int cmd_train(const std::vector<std::string>& args) {
   reuse_large_allocations();
 
   const RunConfig rc = load_run_config(config, common.overrides);
+  if (rc.root.has("classifier")) {  // a classification config: the crop classifier that viz/ studies
+#if DETLAB_WITH_VIZ
+    return train_classifier(rc, common, out, evaluate_after);
+#else
+    throw InputError(config, "classifier", "classification configs need the LibTorch build (DETLAB_WITH_TORCH)");
+#endif
+  }
   std::unique_ptr<Detector> det = build_detector(rc);
   TrainRunOptions to;
   to.out_dir = out.empty() ? std::filesystem::path("results/runs") / rc.name : std::filesystem::path(out);

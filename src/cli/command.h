@@ -29,6 +29,8 @@ int cmd_eval_proposals(const std::vector<std::string>& args);
 /// `detlab eval CONFIG --model DIR` (cmd_eval_model.cpp); cmd_eval dispatches to it when --model is given.
 int eval_model(const std::vector<std::string>& args);
 int cmd_dataset(const std::vector<std::string>& args);
+/// `detlab visualize` (cmd_visualize.cpp; built with LibTorch: DETLAB_WITH_VIZ).
+int cmd_visualize(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
 int cmd_ablate(const std::vector<std::string>& args);
 int cmd_plot(const std::vector<std::string>& args);

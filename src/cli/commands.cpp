@@ -22,6 +22,10 @@ const std::vector<Command>& commands() {
       {"detect", "run a trained model on image files: PNGs with boxes + COCO results JSON", cmd_detect},
       {"eval-proposals", "recall@0.5/0.7 and AR@N of a config's proposal stage; save a proposal cache", cmd_eval_proposals},
       {"dataset", "dataset tools: stats, convert (voc / coco / yolo / dlib), show, synth", cmd_dataset},
+#if DETLAB_WITH_VIZ
+      {"visualize", "CNN visualization: filters, activations, patches, t-SNE, saliency, occlusion, CAM, Grad-CAM",
+       cmd_visualize},
+#endif
       {"compare", "train / reuse and score every detector of a comparison spec: tables, manifest, plots", cmd_compare},
       {"ablate", "run a grid of config overrides x seeds (resumable, --shard i/n, --collect): tables with CIs", cmd_ablate},
       {"plot", "draw the plots of a compare or ablate results folder (matplotlib)", cmd_plot},

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Detection targets: for every supported family the explained score of a chosen detection equals the score the
+// detector reported for it, and the gradient methods run on it.
+#include "../train/catch_torch.h"
+
+#include "config/config.h"
+#include "data/synthetic.h"
+#include "detectors/network_detector.h"
+#include "pipeline/registries.h"
+#include "viz/detection_target.h"
+#include "viz/grad_cam.h"
+#include "viz/occlusion.h"
+#include "viz/saliency.h"
+
+using namespace detlab;
+
+namespace {
+
+Dataset images() {
+  SyntheticOptions o;
+  o.num_images = 2;
+  o.width = o.height = 128;
+  o.min_size = 28;
+  o.max_size = 56;
+  o.classes = {"ellipse", "cross"};
+  o.seed = 4;
+  return make_synthetic(o);
+}
+
+}  // namespace
+
+TEST_CASE("every explainable family: the explained score is the reported score", "[viz][detection_target]") {
+  // Randomly initialized networks (what is checked is the bookkeeping, not what they learned). RetinaNet's prior
+  // keeps every score near 0.01: its threshold is lowered so that there are detections to explain.
+  const std::vector<std::pair<std::string, std::string>> families = {
+      {"retinanet",
+       "{type: retinanet, backbone: {name: small_resnet}, fpn: {out_channels: 32}, head: {num_convs: 1}, "
+       "anchors: {sizes: [16, 32, 64, 128, 256]}, input: {min_size: 128, max_size: 128}, "
+       "postprocess: {score_thresh: 0.0, detections_per_img: 20}}"},
+      {"ssd", "{type: ssd, backbone: {name: small_vgg}, input: {fixed_size: 256}, anchors: {min_ratio: 0.1, max_ratio: 0.9}}"},
+      {"faster_rcnn",
+       "{type: faster_rcnn, input: {min_size: 128, max_size: 128}, representation_size: 64, "
+       "backbone: {type: small_resnet, norm: batch_norm, trainable_layers: -1, fpn: {out_channels: 32}}, "
+       "rpn: {post_nms_top_n: {train: 100, test: 100}}}"},
+      {"yolo",
+       "{type: yolo, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, backbone: {name: small_resnet}, "
+       "head: {hidden_channels: 32, num_convs: 1, fc_hidden: 64}}"},
+  };
+  const Dataset ds = images();
+  for (const auto& [family, yaml] : families) {
+    INFO("family " << family);
+    torch::manual_seed(9);
+    BuildContext b;
+    b.registries = &builtin_registries();
+    b.class_names = ds.class_names;
+    auto det = builtin_registries().detectors.build(Config::parse(yaml, "test"), b);
+    auto* net = dynamic_cast<NetworkDetector*>(det.get());
+    REQUIRE(net != nullptr);
+    auto ex = make_detection_explainer(net->model(), net->options().transform, ds.class_names, torch::kCPU);
+    REQUIRE(ex != nullptr);
+    REQUIRE(ex->family() == family);
+    REQUIRE(ex->score_names().empty());  // nothing chosen yet
+
+    const cv::Mat img = ds.load_image(0);
+    const ModelInput in = make_input(img, *ex);
+    const std::vector<ExplainedDetection> dets = ex->detections(in);
+    REQUIRE(!dets.empty());
+    // The same detections as the detector's own inference path (boxes in original pixels, scores).
+    const Detections reported = det->detect(Image{"x", img});
+    REQUIRE(reported.size() >= std::min<size_t>(dets.size(), 1));
+    REQUIRE(dets[0].score == Approx(reported[0].score).epsilon(1e-5));
+    REQUIRE(dets[0].image_box.x1 == Approx(reported[0].box.x1).margin(1e-2));
+    REQUIRE(dets[0].label == reported[0].label);
+    for (size_t i = 0; i < std::min<size_t>(3, dets.size()); ++i) {
+      ex->select(dets[i], in.tensor.size(2), in.tensor.size(3));
+      REQUIRE(ex->score_names().size() == 1);
+      torch::NoGradGuard no_grad;
+      const double s = ex->forward(in.tensor, nullptr)[0][0].item<double>();
+      INFO("detection " << i << " " << dets[i].name << " level " << dets[i].level << " index " << dets[i].index);
+      REQUIRE(s == Approx(dets[i].score).epsilon(1e-4).margin(1e-6));
+    }
+    ex->select(dets[0], in.tensor.size(2), in.tensor.size(3));
+    const Heatmap g = grad_cam(*ex, in.tensor, {});
+    REQUIRE(g.layer == ex->default_layer());
+    REQUIRE(torch::isfinite(g.values).all().item<bool>());
+    const Heatmap sal = saliency(*ex, in.tensor, {});
+    REQUIRE(sal.values.max().item<float>() > 0);  // the score depends on the pixels
+    OcclusionOptions oo;
+    oo.size = 32;
+    oo.stride = 32;
+    const OcclusionResult occ = occlusion(*ex, in.tensor, in.meta.height, in.meta.width, oo);
+    REQUIRE(occ.map.values.size(0) == in.tensor.size(2));
+    // A different input size has no such anchor: refused, not silently wrong.
+    REQUIRE_THROWS(ex->forward(torch::zeros({1, 3, in.tensor.size(2) + 32, in.tensor.size(3)}), nullptr));
+  }
+}
