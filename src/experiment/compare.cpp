@@ -95,7 +95,8 @@ json manifest_json(const CompareSpec& spec, const CompareOptions& opts, const Co
   m["wall_seconds"] = r.wall_seconds;
   m["environment"] = json::parse(environment_json(env));
   m["device"] = opts.device;
-  m["threads"] = opts.threads;
+  m["threads"] = opts.threads;  // as given (0 = every hardware thread)
+  m["threads_resolved"] = opts.threads > 0 ? opts.threads : env.hardware_threads;
   m["seeds"] = spec.seeds;
   m["overrides"] = opts.overrides;
   m["entries"] = json::array();
