@@ -137,7 +137,7 @@ int cmd_visualize(const std::vector<std::string>& args) {
   std::string method, model_dir, config, out, split = "test", layer, target, channels, fill = "mean", colormap = "inferno",
                                                   tsne_method = "auto";
   std::vector<std::string> files, extra_models;
-  int count = 3, detection = 0, top_k = 8, size = 32, stride = 8, samples = 25, steps = 200, jitter = 4,
+  int count = 3, detection = 0, top_k = 8, max_patch = 64, size = 32, stride = 8, samples = 25, steps = 200, jitter = 4,
       blur_every = 4, image_size = 96, iterations = 1000, max_per_class = 300, pool = 0;
   float noise = 0.15f, alpha = 0.5f;
   double lr = 0.05, l2_decay = 0.01, blur_sigma = 0.5, perplexity = 30, theta = 0.5;
@@ -156,10 +156,12 @@ int cmd_visualize(const std::vector<std::string>& args) {
       "count,n", po::value<int>(&count)->default_value(3), "images drawn from the split when none are given")(
       "pool", po::value<int>(&pool)->default_value(0), "images searched by top-patches / tsne (0: the whole split)")(
       "layer", po::value<std::string>(&layer), "layer (default: the method's; see the list printed on errors)")(
-      "target", po::value<std::string>(&target), "classifier: class name or number (default: the best class)")(
+      "target", po::value<std::string>(&target), "classifier: class name or number (default: the best class other than background)")(
       "detection", po::value<int>(&detection)->default_value(0), "detector: which detection, by rank (0 = best)")(
       "channels", po::value<std::string>(&channels), "activations / top-patches: channels, e.g. 0,5,9")(
       "top-k", po::value<int>(&top_k)->default_value(8), "top-patches: patches per channel")(
+      "max-patch", po::value<int>(&max_patch)->default_value(64),
+      "top-patches: cap on the patch side, network-input pixels (0: the whole receptive field)")(
       "size", po::value<int>(&size)->default_value(32), "occlusion: patch side (network-input pixels)")(
       "stride", po::value<int>(&stride)->default_value(8), "occlusion: step (network-input pixels)")(
       "fill", po::value<std::string>(&fill)->default_value("mean"), "occlusion: mean, black or blur")(
@@ -247,6 +249,7 @@ int cmd_visualize(const std::vector<std::string>& args) {
     g.embedding_max_per_class = max_per_class;
     g.seed = common.seed;
     g.top_patch_images = pool;
+    g.top_patch_max = max_patch;
     const std::vector<int> show = first_n(data, count);
     std::vector<std::pair<std::string, GalleryReport>> parts;
     std::vector<Subject> subjects;
@@ -270,6 +273,13 @@ int cmd_visualize(const std::vector<std::string>& args) {
     return 0;
   }
 
+  // Layer-only methods default to a map with useful resolution: the classifier's layer before the pooled one,
+  // a detector's finest map (its coarsest FPN level is a few cells wide).
+  const std::vector<std::string> all_layers = model.layers();
+  const std::string layer_map = !layer.empty() ? layer
+                                : s.classifier  ? all_layers.at(all_layers.size() >= 2 ? all_layers.size() - 2 : 0)
+                                                : all_layers.front();
+
   // Data-set level methods.
   const std::vector<int64_t> chans = channels.empty() ? std::vector<int64_t>{} : parse_channels(channels);
   if (method == "filters") {
@@ -279,9 +289,10 @@ int cmd_visualize(const std::vector<std::string>& args) {
   }
   if (method == "top-patches") {
     TopPatchesOptions o;
-    o.layer = layer;
+    o.layer = layer_map;
     o.channels = chans;
     o.top_k = top_k;
+    o.max_patch = max_patch;
     if (top_k < 1) throw InputError("", "--top-k", "must be >= 1");
     const TopPatches t = top_patches(model, data, searched, o);
     save_top_patches(t, data, dir, "top_patches_" + t.layer);
@@ -346,8 +357,15 @@ int cmd_visualize(const std::vector<std::string>& args) {
       boxes.push_back(dets[static_cast<size_t>(detection)].image_box);
       tgt = 0;
       suffix = "_det" + std::to_string(detection);
-    } else if (s.classifier && !target.empty()) {
-      tgt = model.score_index(target);
+    } else if (s.classifier && method != "activations") {
+      if (!target.empty()) {
+        tgt = model.score_index(target);
+      } else {  // the best object class: "background" wins most whole images and is rarely what one asks about
+        torch::NoGradGuard no_grad;
+        model.module().eval();
+        const torch::Tensor scores = model.forward(in.tensor, nullptr)[0];
+        tgt = scores.narrow(0, 0, scores.size(0) - 1).argmax().item<int64_t>();
+      }
       suffix = "_" + model.score_names()[static_cast<size_t>(tgt)];
     } else if (!s.classifier && method != "activations") {
       throw InputError(model_dir, "--model", "method " + method + " explains a score; " + s.name +
@@ -357,7 +375,7 @@ int cmd_visualize(const std::vector<std::string>& args) {
     const std::string base = stem + "_" + method + suffix;
     if (method == "activations") {
       ActivationOptions o;
-      o.layer = layer;
+      o.layer = layer_map;
       o.channels = chans;
       save_activations(activations(model, in.tensor, o), model, in, dir, base, fig);
     } else if (method == "cam") {

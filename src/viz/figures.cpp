@@ -3,6 +3,7 @@
 // Figure writers shared by `detlab visualize` and the gallery.
 #include "viz/figures.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -42,6 +43,14 @@ cv::Mat with_boxes(const cv::Mat& bgr, const std::vector<Box>& boxes) {
   return out;
 }
 
+double percentile(const cv::Mat& values, double q) {
+  std::vector<float> v(values.begin<float>(), values.end<float>());
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
 }  // namespace
 
 std::string method_title(const std::string& method) {
@@ -67,6 +76,15 @@ void save_heatmap(const Heatmap& map, ScoreModel& model, const ModelInput& in, c
   style.value_label = value_label(map.method);
   style.lo = std::min(0.0, lo);  // non-negative maps start their bar at 0: "no evidence" is the darkest colour
   style.hi = hi;
+  std::string sub = subtitle;
+  if (map.method == "saliency" || map.method == "smoothgrad") {
+    // Gradient maps have a few extreme pixels; Smilkov et al. cap the display at the 99th percentile.
+    const double p99 = percentile(values, 0.99);
+    if (p99 > style.lo && p99 < hi) {
+      style.hi = p99;
+      sub += std::string(sub.empty() ? "" : "; ") + "colours capped at the 99th percentile (max " + format_number(hi) + ")";
+    }
+  }
   std::string title = method_title(map.method);
   if (!map.layer.empty()) title += " | layer " + map.layer;
   if (map.target >= 0) {
@@ -76,7 +94,7 @@ void save_heatmap(const Heatmap& map, ScoreModel& model, const ModelInput& in, c
   }
   const cv::Mat body = render_heatmap(with_boxes(in.bgr, boxes), values, style);
   fs::create_directories(dir);
-  write_png(dir / (stem + ".png"), add_title(body, title, subtitle));
+  write_png(dir / (stem + ".png"), add_title(body, title, sub));
   write_csv(dir / (stem + ".csv"), to_mat(map.values));
   nlohmann::json j;
   j["method"] = map.method;
@@ -144,8 +162,10 @@ void save_activations(const ActivationMaps& a, ScoreModel& model, const ModelInp
 
 void save_top_patches(const TopPatches& t, const Dataset& images, const fs::path& dir, const std::string& stem) {
   const cv::Mat grid = render_top_patches(t, images);
-  const std::string sub = "receptive field " + std::to_string(t.geometry.size) + " px (network input), stride " +
-                          std::to_string(t.geometry.stride) + "; one patch per image, captions = activation";
+  std::string sub = "receptive field " + std::to_string(t.geometry.size) + " px (network input), stride " +
+                    std::to_string(t.geometry.stride);
+  if (t.max_patch > 0 && t.max_patch < t.geometry.size) sub += ", patches its central " + std::to_string(t.max_patch) + " px";
+  sub += "; one patch per image, captions = activation";
   write_png(dir / (stem + ".png"), add_title(grid, "Maximally activating patches | layer " + t.layer, sub));
   write_file_atomic(dir / (stem + ".csv"), [&](std::ostream& os) {
     os << "channel,rank,image,row,col,activation,x1,y1,x2,y2\n";

@@ -64,11 +64,12 @@ GalleryReport render_classifier_gallery(CropClassifier& classifier, const Datase
   std::vector<int> searched = pool;
   if (opts.top_patch_images > 0 && static_cast<int>(searched.size()) > opts.top_patch_images)
     searched.resize(static_cast<size_t>(opts.top_patch_images));
-  const std::string last = model.default_layer();
-  rec.run("top_patches", "top_patches_" + last, "Patches that excite channels 0-7 of " + last + " most",
+  const std::string last = model.default_layer(), patch_layer = second_to_last(model.layers());
+  rec.run("top_patches", "top_patches_" + patch_layer, "Patches that excite channels 0-7 of " + patch_layer + " most",
           [&](const fs::path& d, const std::string& s) {
             TopPatchesOptions o;
-            o.layer = last;
+            o.layer = patch_layer;
+            o.max_patch = opts.top_patch_max;
             save_top_patches(top_patches(model, data, searched, o), data, d, s);
           });
   rec.run("tsne", "tsne", "t-SNE of the classifier's pooled features of ground-truth (and background) crops",
@@ -93,8 +94,14 @@ GalleryReport render_classifier_gallery(CropClassifier& classifier, const Datase
   for (int idx : show) {
     const std::string name = data.images.at(static_cast<size_t>(idx)).name;
     const ModelInput in = make_input(data.load_image(static_cast<size_t>(idx)), model);
-    const TargetScore best = resolve_target(model, in.tensor, -1);
-    const int64_t target = opts.target.empty() ? best.target : model.score_index(opts.target, "gallery target");
+    int64_t target = 0;  // the best object class ("background" usually wins on a whole image: not worth explaining)
+    if (!opts.target.empty()) {
+      target = model.score_index(opts.target, "gallery target");
+    } else {
+      torch::NoGradGuard no_grad;
+      model.module().eval();
+      target = model.forward(in.tensor, nullptr)[0].narrow(0, 0, objects).argmax().item<int64_t>();
+    }
     const std::string tname = classes.at(static_cast<size_t>(target));
     rec.run("activations", name + "_activations", name + ": activations of " + second_to_last(model.layers()),
             [&](const fs::path& d, const std::string& s) {
@@ -160,6 +167,7 @@ GalleryReport render_detector_gallery(DetectionExplainer& det, const std::string
           [&](const fs::path& d, const std::string& s) {
             TopPatchesOptions o;
             o.layer = layers.front();
+            o.max_patch = opts.top_patch_max;
             save_top_patches(top_patches(det, data, searched, o), data, d, s);
           });
   rec.run("tsne", "tsne", "t-SNE of RoIAlign features (" + layers.front() + ") of ground-truth boxes",

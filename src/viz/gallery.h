@@ -25,6 +25,8 @@ struct GalleryOptions {
   std::string target;               // classifier: the class explained on every image ("" = its best class)
   std::string activation_layer;     // "" = the layer before the last (twice the resolution of the last)
   int top_patch_images = 0;         // images searched for top patches (0 = every image of the split)
+  int top_patch_max = 64;           // patch side cap (network-input pixels): deep cells' theoretical fields span
+                                    // the whole image, their effective fields (Luo et al. 2016) far less
   int embedding_max_per_class = 300;  // t-SNE points per class (a readable plot, exact t-SNE in seconds)
   OcclusionOptions occlusion;
   SaliencyOptions smoothgrad = smoothgrad_defaults();

@@ -23,6 +23,7 @@ TopPatches top_patches(ScoreModel& model, const Dataset& images, const std::vect
   r.layer = opts.layer.empty() ? model.default_layer() : opts.layer;
   model.require_layer(r.layer, "--layer");
   r.geometry = model.geometry(r.layer);
+  r.max_patch = opts.max_patch;
   const int64_t c = r.geometry.channels;
   if (opts.channels.empty()) {
     for (int64_t k = 0; k < std::min<int64_t>(opts.num_channels, c); ++k) r.channels.push_back(k);
@@ -103,9 +104,9 @@ cv::Mat render_top_patches(const TopPatches& t, const Dataset& images, int tile)
       const int x1 = static_cast<int>(std::floor(p.box.x1)), y1 = static_cast<int>(std::floor(p.box.y1));
       const int x2 = std::max(x1 + 1, static_cast<int>(std::ceil(p.box.x2)));
       const int y2 = std::max(y1 + 1, static_cast<int>(std::ceil(p.box.y2)));
-      cv::Mat padded;  // the window may leave the image: the outside shows the replicated border
+      cv::Mat padded;  // the window may leave the image: the outside is shown grey (the network saw padding there)
       const int l = std::max(0, -x1), tp = std::max(0, -y1), rt = std::max(0, x2 - img.cols), bt = std::max(0, y2 - img.rows);
-      cv::copyMakeBorder(img, padded, tp, bt, l, rt, cv::BORDER_REPLICATE);
+      cv::copyMakeBorder(img, padded, tp, bt, l, rt, cv::BORDER_CONSTANT, cv::Scalar(128, 128, 128));
       tiles.push_back(padded(cv::Rect(x1 + l, y1 + tp, x2 - x1, y2 - y1)).clone());
       captions.push_back(format_number(p.value));
     }

@@ -35,6 +35,7 @@ struct Patch {
 struct TopPatches {
   std::string layer;
   LayerGeometry geometry;
+  int max_patch = 0;  // the cap applied (0: none)
   std::vector<int64_t> channels;
   std::vector<std::vector<Patch>> patches;  // [channel][rank], highest activation first
 };
@@ -45,7 +46,7 @@ struct TopPatches {
 TopPatches top_patches(ScoreModel& model, const Dataset& images, const std::vector<int>& indices,
                        const TopPatchesOptions& opts = {});
 
-/// Rows = channels, columns = ranks: each patch cut from its image (border replicated outside), fitted to `tile`
+/// Rows = channels, columns = ranks: each patch cut from its image (grey outside it), fitted to `tile`
 /// px, captioned with its activation; a label column names the channel.
 cv::Mat render_top_patches(const TopPatches& t, const Dataset& images, int tile = 64);
 
