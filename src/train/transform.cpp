@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -64,9 +65,14 @@ ResizePlan plan_resize(int orig_width, int orig_height, const TransformOptions& 
     p.height = std::max(1, static_cast<int>(std::lround(opts.fixed_height * jitter)));
   } else if (opts.min_size > 0) {
     // torchvision: scale from the shorter side unless that pushes the longer side past max_size;
-    // the output size is floor(size * scale) (interpolate with recompute_scale_factor=True).
-    const double shorter = std::min(orig_width, orig_height), longer = std::max(orig_width, orig_height);
-    const double scale = std::min(opts.min_size * jitter / shorter, opts.max_size * jitter / longer);
+    // the output size is floor(size * scale) (interpolate with recompute_scale_factor=True). torchvision computes
+    // the scale in float32 as Tensor.__rtruediv__ does, min_size * (1 / shorter): for 300 x 400 at 480 / 640 that
+    // is 1.5999999 and the image becomes 479 x 639, so we round the same way.
+    const auto ratio = [](double target, int side) {
+      return static_cast<float>(target) * (1.0f / static_cast<float>(side));
+    };
+    const double scale = std::min(ratio(opts.min_size * jitter, std::min(orig_width, orig_height)),
+                                  ratio(opts.max_size * jitter, std::max(orig_width, orig_height)));
     p.width = std::max(1, static_cast<int>(std::floor(orig_width * scale)));
     p.height = std::max(1, static_cast<int>(std::floor(orig_height * scale)));
   } else {
@@ -98,22 +104,39 @@ void preprocess_into(const cv::Mat& bgr, const ResizePlan& plan, bool flip, cons
     for (int x = 0; x < bgr.cols; ++x, s += 3, d += 3)
       for (int c = 0; c < 3; ++c) d[c] = (static_cast<float>(s[src_channel[c]]) / 255.f - opts.mean[c]) / opts.std[c];
   }
-  cv::Mat resized;
-  if (plan.width == bgr.cols && plan.height == bgr.rows)
-    resized = normalized;
-  else
-    cv::resize(normalized, resized, cv::Size(plan.width, plan.height), 0, 0, cv::INTER_LINEAR);
   const int64_t plane = dst_height * dst_width;
-  for (int y = 0; y < plan.height; ++y) {
-    const float* s = resized.ptr<float>(y);
+  auto store_row = [&](int y, const float* c0, const float* c1, const float* c2) {
     float* r = dst + y * dst_width;
     for (int x = 0; x < plan.width; ++x) {
       const int xs = flip ? plan.width - 1 - x : x;
-      const float* px = s + 3 * xs;
-      r[x] = px[0];
-      r[plane + x] = px[1];
-      r[2 * plane + x] = px[2];
+      r[x] = c0[xs];
+      r[plane + x] = c1[xs];
+      r[2 * plane + x] = c2[xs];
     }
+  };
+  if (plan.width == bgr.cols && plan.height == bgr.rows) {
+    std::vector<float> c(3 * static_cast<size_t>(plan.width));
+    for (int y = 0; y < plan.height; ++y) {
+      const float* s = normalized.ptr<float>(y);
+      for (int x = 0; x < plan.width; ++x)
+        for (int k = 0; k < 3; ++k) c[k * plan.width + x] = s[3 * x + k];
+      store_row(y, c.data(), c.data() + plan.width, c.data() + 2 * plan.width);
+    }
+    return;
+  }
+  // LibTorch's own bilinear kernel (align_corners false, scale = input / output size): the values of torchvision's
+  // interpolate bit for bit, which cv::resize's coefficients are not (~1e-4 apart, enough to reorder near-tied
+  // detections of a COCO model).
+  const torch::Tensor hwc = torch::from_blob(normalized.data, {bgr.rows, bgr.cols, 3}, torch::kFloat32);
+  const torch::Tensor resized =
+      at::upsample_bilinear2d(hwc.permute({2, 0, 1}).unsqueeze(0).contiguous(), {plan.height, plan.width}, false)
+          .squeeze(0)
+          .contiguous();
+  const float* r = resized.data_ptr<float>();
+  const int64_t in_plane = static_cast<int64_t>(plan.height) * plan.width;
+  for (int y = 0; y < plan.height; ++y) {
+    const float* row = r + static_cast<int64_t>(y) * plan.width;
+    store_row(y, row, row + in_plane, row + 2 * in_plane);
   }
 }
 

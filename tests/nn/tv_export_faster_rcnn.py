@@ -18,7 +18,8 @@ inputs.pt   raw_image_<i> (H x W x 3 uint8 RGB, two VOC images of different size
 outputs.pt  rpn_objectness_<l> / rpn_deltas_<l> (head outputs per level), proposals_<i> / proposal_scores_<i>
             (the RPN's proposals in eval mode and their objectness probabilities), class_logits / box_regression
             (box predictor outputs on those proposals, images concatenated), boxes_<i> / scores_<i> / labels_<i>
-            (roi_heads detections, batch pixels), final_boxes_<i> (after transform.postprocess, original pixels)
+            (roi_heads detections, batch pixels), final_boxes_<i> (after transform.postprocess, original pixels),
+            single_boxes / scores / labels_<i> (the whole model on image i alone)
 """
 import os
 from collections import OrderedDict
@@ -110,6 +111,9 @@ def _fasterrcnn_resnet50_fpn():
         whole = model(images_in)
         for w, f in zip(whole, final):
             assert torch.equal(w["boxes"], f["boxes"]) and torch.equal(w["scores"], f["scores"])
+        # One image per call, as a Detector runs: padding to the batch's size changes the features near the
+        # border, so the two-image batch above is not what a single image gives.
+        singles = [model([im])[0] for im in images_in]
         t800 = GeneralizedRCNNTransform(800, 1333, model.transform.image_mean, model.transform.image_std)
         big, _ = t800([images_in[0]])
 
@@ -135,4 +139,7 @@ def _fasterrcnn_resnet50_fpn():
         outputs[f"scores_{i}"] = d["scores"]
         outputs[f"labels_{i}"] = d["labels"]
         outputs[f"final_boxes_{i}"] = final[i]["boxes"]
+        outputs[f"single_boxes_{i}"] = singles[i]["boxes"]
+        outputs[f"single_scores_{i}"] = singles[i]["scores"]
+        outputs[f"single_labels_{i}"] = singles[i]["labels"]
     return Export(model, inputs, outputs)

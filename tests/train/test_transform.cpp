@@ -56,6 +56,18 @@ TEST_CASE("plan_resize follows torchvision's min / max size rule", "[train][tran
   CHECK(p.height == 400);
   CHECK(p.width == 533);
 
+  // torchvision's float32 scale (min_size * (1 / shorter)) rounds some sizes down by one pixel; these are the
+  // sizes its _resize_image_and_masks gives (torchvision 0.14).
+  p = plan_resize(500, 375, o);
+  CHECK(p.height == 799);
+  CHECK(p.width == 1066);
+  o.min_size = 480;
+  o.max_size = 640;
+  p = plan_resize(400, 300, o);
+  CHECK(p.height == 479);
+  CHECK(p.width == 639);
+  o = TransformOptions{};
+
   o.fixed_width = 448;
   o.fixed_height = 320;
   p = plan_resize(640, 480, o);
