@@ -19,17 +19,20 @@ int cmd_train(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string config, out;
   bool evaluate_after = false;
+  bool resume = false;
   po::options_description desc("detlab train options");
   add_common_options(desc, common);
   add_run_options(desc, common);
   desc.add_options()("config", po::value<std::string>(&config)->required(), "experiment config (YAML)")(
       "out,o", po::value<std::string>(&out), "model folder (default: results/runs/<name>)")(
-      "eval", po::bool_switch(&evaluate_after), "evaluate on the test split afterwards (metrics.json in the folder)");
+      "eval", po::bool_switch(&evaluate_after), "evaluate on the test split afterwards (metrics.json in the folder)")(
+      "resume", po::bool_switch(&resume),
+      "continue the training checkpointed in --out (after a crash or a kill); a fresh start if there is none");
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
   if (!parse_args(args,
-                  "usage: detlab train CONFIG [--set key=value ...] [--out DIR] [--eval] [--threads N]\n\n"
+                  "usage: detlab train CONFIG [--set key=value ...] [--out DIR] [--eval] [--resume] [--threads N]\n\n"
                   "Trains the config's detector on its training split and saves the model folder\n"
                   "(detector.json + stage files, config.yaml, train.json).",
                   desc, pos, vm))
@@ -45,12 +48,13 @@ int cmd_train(const std::vector<std::string>& args) {
     throw InputError(config, "classifier", "classification configs need the LibTorch build (DETLAB_WITH_TORCH)");
 #endif
   }
-  std::unique_ptr<Detector> det = build_detector(rc);
+  std::unique_ptr<Detector> det = build_detector(rc, common.seed);
   TrainRunOptions to;
   to.out_dir = out.empty() ? std::filesystem::path("results/runs") / rc.name : std::filesystem::path(out);
   to.threads = common.threads;
   to.seed = common.seed;
   to.device = common.device;
+  to.resume = resume;
   const TrainReport tr = train_run(rc, *det, to);
   std::cout << "trained " << rc.name << " (" << det->name() << ") on " << tr.train_images << " images in "
             << tr.train_seconds << " s, " << tr.num_parameters << " parameters -> " << to.out_dir.string() << "\n";

@@ -3,6 +3,10 @@
 // builtin_registries(): the one place that calls every folder's register_*() function.
 #include "pipeline/registries.h"
 
+#if DETLAB_WITH_TORCH
+#include "train/runtime.h"
+#endif
+
 namespace detlab {
 
 const Registries& builtin_registries() {
@@ -13,9 +17,20 @@ const Registries& builtin_registries() {
     register_feature_stages(r.features);
     register_classifier_stages(r.classifiers);
     register_detectors(r.detectors);
+#if DETLAB_WITH_TORCH
+    register_backbone_stages(r.backbones);
+#endif
     return r;
   }();
   return registries;
+}
+
+void seed_component_init(uint64_t seed) {
+#if DETLAB_WITH_TORCH
+  seed_everything(seed);
+#else
+  (void)seed;
+#endif
 }
 
 }  // namespace detlab

@@ -208,7 +208,7 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
         throw InputError(d.string(), "", "exists and is not a detlab run folder; refusing to overwrite it");
     fs::remove_all(model_dir);  // a stale or half-trained model must not survive next to the new one
     fs::create_directories(model_dir);
-    det = build_detector(rc);
+    det = build_detector(rc, opts.seed);
     TrainRunOptions to;
     to.out_dir = model_dir;
     to.threads = opts.threads;

@@ -111,7 +111,8 @@ Dataset split_of(const RunConfig& rc, const std::string& which) {
   return rc.dataset.subset(name);
 }
 
-std::unique_ptr<Detector> build_detector(const RunConfig& rc) {
+std::unique_ptr<Detector> build_detector(const RunConfig& rc, uint64_t seed) {
+  seed_component_init(seed);
   BuildContext ctx;
   ctx.registries = &builtin_registries();
   ctx.class_names = rc.dataset.class_names;

@@ -47,8 +47,9 @@ RunConfig parse_run_config(const std::string& yaml, const std::vector<std::strin
 /// split of the data set; `all` is every image).
 Dataset split_of(const RunConfig& rc, const std::string& which);
 
-/// Builds the detector node through builtin_registries() with the data set's class names. Unknown types and
-/// keys give an InputError naming the file and the dotted path.
-std::unique_ptr<Detector> build_detector(const RunConfig& rc);
+/// Builds the detector node through builtin_registries() with the data set's class names, after
+/// seed_component_init(seed): the same config and seed give the same initial weights in every process. Unknown
+/// types and keys give an InputError naming the file and the dotted path.
+std::unique_ptr<Detector> build_detector(const RunConfig& rc, uint64_t seed = 0);
 
 }  // namespace detlab

@@ -3,6 +3,8 @@
 // Registries: one registry per stage kind; builtin_registries() fills them by explicit register_*() calls.
 #pragma once
 
+#include <cstdint>
+
 #include "config/registry.h"
 #include "pipeline/build_context.h"
 #include "pipeline/detector.h"
@@ -24,8 +26,15 @@ void register_proposal_stages(Registry<ProposalStage>& r);
 void register_feature_stages(Registry<FeatureStage>& r);
 void register_classifier_stages(Registry<ClassifierStage>& r);
 void register_detectors(Registry<Detector>& r);
+/// Torch backbones (features/backbone.cpp, one name per nn backbone); only in builds with LibTorch.
+void register_backbone_stages(Registry<BackboneStage>& r);
 
 /// Every built-in component, registered on first use (see detectors/builtins.cpp). Thread-safe.
 const Registries& builtin_registries();
+
+/// Seeds what building a component draws from: LibTorch's process-wide generator, which LibTorch seeds
+/// nondeterministically at start-up and which gives networks their initial weights. Call it before a build
+/// whose result must be reproducible across processes (a training run). No-op in builds without LibTorch.
+void seed_component_init(uint64_t seed);
 
 }  // namespace detlab
