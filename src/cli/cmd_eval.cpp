@@ -26,7 +26,7 @@ const char* const kUsage =
 
 bool wants_model_mode(const std::vector<std::string>& args) {
   return std::any_of(args.begin(), args.end(), [](const std::string& a) {
-    return a == "--model" || a == "-m" || a.rfind("--model=", 0) == 0;
+    return a == "--model" || a == "-m" || a.rfind("--model=", 0) == 0 || a == "--pretrained";
   });
 }
 

@@ -15,10 +15,13 @@ int eval_model(const std::vector<std::string>& args) {
   CommonOptions common;
   std::string config, model, out, split = "test";
   int max_images = -1;
+  bool pretrained = false;
   po::options_description desc("detlab eval (model) options");
   add_common_options(desc, common);
   desc.add_options()("config", po::value<std::string>(&config)->required(), "experiment config (YAML)")(
-      "model,m", po::value<std::string>(&model)->required(), "model folder written by detlab train")(
+      "model,m", po::value<std::string>(&model), "model folder written by detlab train")(
+      "pretrained", po::bool_switch(&pretrained),
+      "no model folder: the detector as the config builds it, weights from its `weights` keys (e.g. torchvision's)")(
       "split", po::value<std::string>(&split)->default_value("test"), "train, val, test, all or a split name")(
       "max-images", po::value<int>(&max_images)->default_value(-1), "first N images only (default: eval.max_images)")(
       "out,o", po::value<std::string>(&out), "folder for metrics.json + detections.json (default: the model folder)");
@@ -26,7 +29,7 @@ int eval_model(const std::vector<std::string>& args) {
   pos.add("config", 1);
   po::variables_map vm;
   if (!parse_args(args,
-                  "usage: detlab eval CONFIG --model DIR [--split test] [--out DIR] [--set key=value ...]\n\n"
+                  "usage: detlab eval CONFIG --model DIR | --pretrained [--split test] [--out DIR] [--set key=value ...]\n\n"
                   "Detects every image of the split with a trained model, times each stage and scores the\n"
                   "detections (COCO / VOC07 / VOC12 as the config's eval.protocols say).",
                   desc, pos, vm))
@@ -34,7 +37,10 @@ int eval_model(const std::vector<std::string>& args) {
   apply_common_options(common);
   reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
-  std::unique_ptr<Detector> det = load_trained(rc, model);
+  if (model.empty() == !pretrained)
+    throw po::error("give exactly one of --model DIR (a trained model folder) and --pretrained");
+  std::unique_ptr<Detector> det = pretrained ? build_detector(rc) : load_trained(rc, model);
+  if (pretrained && out.empty()) out = (std::filesystem::path("results/runs") / rc.name).string();
   EvalRunOptions eo;
   eo.split = split;
   eo.max_images = max_images;

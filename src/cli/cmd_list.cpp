@@ -30,6 +30,7 @@ int cmd_list(const std::vector<std::string>& args) {
     return 0;
   const Registries& r = builtin_registries();
   print_registry(r.detectors, "detectors");
+  print_registry(r.backbones, "backbone stages");
   print_registry(r.proposals, "proposal stages");
   print_registry(r.features, "feature stages");
   print_registry(r.classifiers, "classifier stages");

@@ -74,8 +74,10 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
   s.detector = load_trained(s.rc, model_dir);
   auto* net = dynamic_cast<NetworkDetector*>(s.detector.get());
   if (net == nullptr)
-    throw InputError(model_dir, "--model", "a '" + std::string(s.detector->name()) +
-                                               "' detector has no network to visualize (classical pipeline)");
+    throw InputError(model_dir, "--model",
+                     "a '" + std::string(s.detector->name()) +
+                         "' detector exposes no single network (staged pipelines: HOG+SVM and the staged R-CNN "
+                         "compositions); for Faster R-CNN explanations train `type: faster_rcnn`");
   net->to_device(common.device);
   s.name = std::string(s.detector->name());
   s.explainer = make_detection_explainer(net->model(), net->options().transform, net->options().class_names, device);

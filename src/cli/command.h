@@ -25,6 +25,7 @@ int run(const std::vector<std::string>& args);
 int cmd_list(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 int cmd_detect(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
 int cmd_eval_proposals(const std::vector<std::string>& args);
 /// `detlab eval CONFIG --model DIR` (cmd_eval_model.cpp); cmd_eval dispatches to it when --model is given.
 int eval_model(const std::vector<std::string>& args);

@@ -20,6 +20,7 @@ const std::vector<Command>& commands() {
       {"list", "list every registered component (proposals, features, classifiers, detectors)", cmd_list},
       {"train", "train a detector from an experiment config and save the model folder", cmd_train},
       {"detect", "run a trained model on image files: PNGs with boxes + COCO results JSON", cmd_detect},
+      {"eval", "score detections: --gt GT --dt DETS (COCO results JSON), or CONFIG --model DIR", cmd_eval},
       {"eval-proposals", "recall@0.5/0.7 and AR@N of a config's proposal stage; save a proposal cache", cmd_eval_proposals},
       {"dataset", "dataset tools: stats, convert (voc / coco / yolo / dlib), show, synth", cmd_dataset},
 #if DETLAB_WITH_VIZ

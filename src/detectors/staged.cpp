@@ -11,6 +11,9 @@
 #include "pipeline/model_dir.h"
 #include "pipeline/registries.h"
 #include "pipeline/training.h"
+#if DETLAB_WITH_TORCH
+#include "detectors/rcnn_training.h"
+#endif
 
 namespace detlab {
 
@@ -44,7 +47,13 @@ class StagedDetector final : public Detector {
 
   std::string_view name() const override { return "staged"; }
   int num_classes() const override { return static_cast<int>(opts_.class_names.size()); }
-  int64_t num_parameters() const override { return parts_.classifier->num_parameters(); }
+  int64_t num_parameters() const override {
+    int64_t n = parts_.classifier->num_parameters();
+#if DETLAB_WITH_TORCH
+    n += torch_stage_parameters(parts_);  // backbone, RPN, crop network
+#endif
+    return n;
+  }
 
   Detections detect(const Image& image, StageTimes* times) override {
     DETLAB_REQUIRE(!image.bgr.empty() && image.bgr.type() == CV_8UC3, "detect() needs a CV_8UC3 image", image.id);
@@ -72,6 +81,10 @@ class StagedDetector final : public Detector {
       throw InputError(opts_.config_file, opts_.config_path, "training set classes differ from the detector's");
     parts_.proposals->fit(*ctx.train);
     sync_windows();
+#if DETLAB_WITH_TORCH
+    // Torch stages train end to end first; a torch head trained there needs no classifier pass below.
+    if (fit_torch_stages(parts_, opts_.train.get(), ctx, opts_.config_file, opts_.config_path)) return;
+#endif
     StageRegionSource source(*ctx.train, parts_.backbone.get(), *parts_.proposals, *parts_.features,
                              [this](int c) { return group_of_class(c); }, ctx.threads);
     ClassifierTrainContext cctx;
@@ -148,6 +161,13 @@ std::unique_ptr<Detector> build_staged(const Config& node, BuildContext& ctx) {
   parts.classifier = r.classifiers.build(node.child("classifier"), ctx);
   StagedOptions opts;
   if (node.has("postprocess")) opts.post = parse_postprocess(node.child("postprocess"));
+  if (node.has("train")) {
+#if DETLAB_WITH_TORCH
+    opts.train = parse_staged_training(node.child("train"));
+#else
+    throw InputError(node.file(), node.child_path("train"), "training torch stages needs a build with LibTorch");
+#endif
+  }
   opts.class_names = ctx.class_names;
   opts.config_hash = node.hash();
   opts.config_file = node.file();

@@ -23,26 +23,32 @@ struct StagedParts {
   std::unique_ptr<ClassifierStage> classifier;
 };
 
+struct StagedTrainSettings;  // detectors/rcnn_training.h (torch builds only)
+
 struct StagedOptions {
   PostprocessOptions post;
   std::vector<std::string> class_names;  // label order; saved with the model and checked on load
   std::string config_hash;               // Config::hash() of the detector node (saved; a mismatch warns)
   std::string config_file;               // for messages about the config ("<string>" when built in code)
   std::string config_path = "detector";  // dotted path of the detector node
+  /// The `train` section: schedule of the torch stages' joint training (detectors/rcnn_training.h); null = none.
+  std::shared_ptr<const StagedTrainSettings> train;
 };
 
 /// A detector made of stages, as in detectron2's GeneralizedRCNN: optional shared backbone -> proposals ->
 /// region features -> classifier -> box decoding, per-class NMS, top-k (detectors/postprocess.h).
 /// fit(): the proposal stage learns data-dependent settings (window shapes), the feature stage adopts its
-/// window shapes, then the classifier trains on the training images seen through those stages (hard-negative
-/// mining for linear_svm). Per-image work runs on TrainContext::threads workers.
+/// window shapes; torch stages (rpn, roi_pool / roi_align, cnn_crop, fast_rcnn_head) then train end to end
+/// with the training engine (detectors/rcnn_training.h, schedule in `train`); then, unless the classifier was
+/// one of them, it trains on the training images seen through those stages (hard-negative mining for
+/// linear_svm). Per-image work runs on TrainContext::threads workers.
 /// detect() times: "backbone" (if any), "proposals", "features", "classifier", "post".
 /// requires (make_staged): proposals, features, classifier set; classifier->num_classes() ==
 /// class_names.size(); a sliding-window proposal stage has one window shape or one per class.
 std::unique_ptr<Detector> make_staged(StagedParts parts, const StagedOptions& opts);
 
 /// Registry builder for `type: staged`: keys backbone (optional), proposals, features, classifier (registry
-/// nodes) and postprocess (detectors/postprocess.h).
+/// nodes), postprocess (detectors/postprocess.h) and train (torch stages' schedule, train/engine.h keys).
 std::unique_ptr<Detector> build_staged(const Config& node, BuildContext& ctx);
 
 }  // namespace detlab

@@ -52,6 +52,7 @@ TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions&
   ctx.threads = opts.threads;
   ctx.seed = opts.seed;
   ctx.device = opts.device;
+  ctx.resume = opts.resume;
   const auto t0 = std::chrono::steady_clock::now();
   det.fit(ctx);
   TrainReport report;

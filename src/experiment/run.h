@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-#include <vector>
 
 #include "eval/metrics.h"
 #include "experiment/run_config.h"
@@ -23,6 +22,7 @@ struct TrainRunOptions {
   int threads = 0;                // worker threads for per-image work (0 = all cores)
   uint64_t seed = 0;
   std::string device = "cpu";
+  bool resume = false;            // continue the training checkpointed in out_dir (TrainContext::resume)
 };
 
 struct TrainReport {

@@ -3,6 +3,7 @@
 // BuildContext: what a registry builder may use from the components built before it.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,6 +23,9 @@ struct BuildContext {
   const Registries* registries = nullptr;        // to build nested components
   std::vector<std::string> class_names;          // of the dataset the detector is built for
   std::map<std::string, FeatureShape> backbone;  // output shapes of the shared backbone, if any
+  /// Shape of one region's features as the feature stage built so far gives them (torch stages: {C, h, w} for
+  /// RoI pooling, {D} for cnn_crop), so a classifier head can size its first layer; empty when unknown (HOG).
+  std::vector<int64_t> region_shape;
   /// Shared modules by name (e.g. "backbone"), type-erased so this header stays torch-free.
   std::map<std::string, std::shared_ptr<void>> shared;
   int num_classes() const { return static_cast<int>(class_names.size()); }

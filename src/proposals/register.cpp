@@ -9,6 +9,10 @@
 
 namespace detlab {
 
+#if DETLAB_WITH_TORCH
+void register_rpn_stage(Registry<ProposalStage>& r);  // proposals/rpn.cpp (detlab_torch_stages)
+#endif
+
 void register_proposal_stages(Registry<ProposalStage>& r) {
   r.add(
       "sliding_window",
@@ -32,6 +36,9 @@ void register_proposal_stages(Registry<ProposalStage>& r) {
         return make_precomputed(o, std::move(fallback));
       },
       "proposals read from a cache file (detlab eval-proposals --save), optional source for missing images");
+#if DETLAB_WITH_TORCH
+  register_rpn_stage(r);
+#endif
 }
 
 }  // namespace detlab

@@ -122,7 +122,7 @@ TEST_CASE("linear_svm box regression recovers the deltas the features carry", "[
   REQUIRE(checked > 0);
 }
 
-TEST_CASE("linear_svm save / load reproduces the scores; bad files are refused", "[classifiers][linear_svm]") {
+TEST_CASE("linear_svm save / load reproduces the scores, bad files are refused", "[classifiers][linear_svm]") {
   test::FakeRegionSource src(8, 2);
   LinearSvmOptions o = options(2);
   o.box_regression.enabled = true;

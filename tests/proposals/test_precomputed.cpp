@@ -3,6 +3,8 @@
 // Proposal cache files and the precomputed stage: round trip, truncation, fallback, bad files.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -19,7 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path temp_file(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "detlab_test_precomputed";
+  const fs::path dir = fs::temp_directory_path() / ("detlab_test_precomputed_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir / name;
 }

@@ -38,7 +38,7 @@ float best_iou(const Proposals& p, const Box& b) {
 
 }  // namespace
 
-TEST_CASE("selective_search finds clean objects; boxes inside, ranked, capped", "[proposals][selective_search]") {
+TEST_CASE("selective_search finds clean objects, boxes inside, ranked, capped", "[proposals][selective_search]") {
   const auto mode = GENERATE(std::string("single"), std::string("fast"), std::string("quality"));
   Boxes objects;
   const Image img{"scene", scene(objects)};

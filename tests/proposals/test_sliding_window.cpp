@@ -3,6 +3,8 @@
 // sliding_window: window counts, pyramid geometry, learned per-class windows, persistence, config errors.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -13,6 +15,11 @@
 #include "proposals/sliding_window.h"
 
 using namespace detlab;
+
+namespace detlab {
+// Torch builds put glog's std::vector printer into this test's precompiled header; it prints elements with <<.
+inline std::ostream& operator<<(std::ostream& os, const WindowShape& w) { return os << w.width << "x" << w.height; }
+}  // namespace detlab
 
 namespace {
 
@@ -107,7 +114,7 @@ TEST_CASE("sliding_window learns one window per class from the training boxes", 
   REQUIRE(smallest < 33.f);
 
   // Persistence: a fresh stage restores the learned windows.
-  const auto dir = std::filesystem::temp_directory_path() / "detlab_test_sliding_window";
+  const auto dir = std::filesystem::temp_directory_path() / ("detlab_test_sliding_window_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   sw->save(dir);
