@@ -68,7 +68,8 @@ void write_sample_detections(const CompareResult& r, const fs::path& samples_dir
   const fs::path gt_file = samples_dir / "ground_truth.json";
   if (!fs::exists(gt_file)) return;
   std::set<int64_t> ids;
-  for (const json& img : json::parse(read_file(gt_file)).at("images")) ids.insert(img.at("id").get<int64_t>());
+  const json gt = json::parse(read_file(gt_file));  // named: a range-for over a temporary's member dangles
+  for (const json& img : gt.at("images")) ids.insert(img.at("id").get<int64_t>());
   json out = json::object();
   for (const EntryResult& e : r.entries) {
     if (e.runs.empty() || !fs::exists(e.runs.front().dir / "detections.json")) continue;

@@ -9,6 +9,7 @@
 #include <torch/nn/functional/padding.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "core/error.h"

@@ -4,6 +4,7 @@
 // proposal it was refined from (the RPN is not re-run when the input changes).
 #include <torch/nn/module.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"

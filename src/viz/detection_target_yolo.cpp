@@ -4,6 +4,8 @@
 // of the detection's grid cell and box predictor.
 #include <torch/nn/module.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "nn/detection/yolo_v1.h"
 #include "nn/heads/yolo_head.h"

@@ -4,6 +4,7 @@
 #include "viz/filters.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "viz/render.h"

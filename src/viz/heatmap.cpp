@@ -3,6 +3,8 @@
 // Heat map alignment: layer cells and input pixels back onto the original image.
 #include "viz/heatmap.h"
 
+#include <cstring>
+
 #include <opencv2/imgproc.hpp>
 
 #include "core/error.h"

@@ -4,6 +4,7 @@
 #include "viz/score_model.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/error.h"
 #include "viz/receptive_field.h"

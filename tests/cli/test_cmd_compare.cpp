@@ -4,6 +4,8 @@
 // specs and arguments.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -41,7 +43,7 @@ Result detlab_run(std::vector<std::string> args) {
 
 const fs::path& workdir() {
   static const fs::path d = [] {
-    const fs::path p = fs::temp_directory_path() / "detlab_test_cli_compare";
+    const fs::path p = fs::temp_directory_path() / ("detlab_test_cli_compare_" + std::to_string(::getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
     write_file_atomic(p / "tiny.yaml", std::string(R"(
@@ -70,7 +72,7 @@ std::string path(const std::string& name) { return (workdir() / name).string(); 
 
 }  // namespace
 
-TEST_CASE("detlab compare --quick prints the table; a rerun reuses the entry", "[cli][compare]") {
+TEST_CASE("detlab compare --quick prints the table, a rerun reuses the entry", "[cli][compare]") {
   const Result r = detlab_run({"compare", path("spec.yaml"), "--quick", "--no-plots", "--threads", "2", "--out",
                                path("quick")});
   INFO(r.err);

@@ -4,6 +4,8 @@
 // for bad configs (unknown stage, wrong key, missing model, model file of another version).
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -62,7 +64,7 @@ std::string errors_only(const std::string& err) {
 
 const fs::path& workdir() {
   static const fs::path d = [] {
-    const fs::path p = fs::temp_directory_path() / "detlab_test_cli_train";
+    const fs::path p = fs::temp_directory_path() / ("detlab_test_cli_train_" + std::to_string(::getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
     write_file_atomic(p / "tiny.yaml", std::string(R"(
@@ -94,7 +96,7 @@ void ensure_trained() {
 
 }  // namespace
 
-TEST_CASE("detlab train writes a model folder; eval --model and detect use it", "[cli][train]") {
+TEST_CASE("detlab train writes a model folder, eval --model and detect use it", "[cli][train]") {
   ensure_trained();
   for (const char* f : {"detector.json", "config.yaml", "train.json", "train_log.csv", "linear_svm.json",
                         "sliding_window.json"})

@@ -70,7 +70,7 @@ TEST_CASE("_base_ inheritance merges maps and replaces swapped components", "[co
   CHECK(error_of([&] { Config::load(kData + "nope.yaml"); }).find("config file not found") != std::string::npos);
 }
 
-TEST_CASE("--set overrides of every value kind", "[config]") {
+TEST_CASE("overrides (--set) of every value kind", "[config]") {
   Config c = Config::load(kData + "base.yaml");
   c.apply_overrides({"detector.postprocess.nms_iou=0.6", "detector.proposals.max_proposals=500",
                      "eval.flag=false", "name=renamed", "eval.protocols=[coco, voc07]", "new.deep.key=3"});

@@ -53,7 +53,7 @@ TEST_CASE("image_path rejects paths that escape the dataset root", "[data][datas
   CHECK(one_image("/data", "JPEGImages/a.jpg").image_path(0) == fs::path("/data/JPEGImages/a.jpg"));
 }
 
-TEST_CASE("subset keeps ids and classes; an unknown split lists the known ones", "[data][dataset]") {
+TEST_CASE("subset keeps ids and classes, an unknown split lists the known ones", "[data][dataset]") {
   CaptureStderr err;
   const Dataset ds = read_voc(repo_path("datasets/bccd"));
   const Dataset test = ds.subset("test");

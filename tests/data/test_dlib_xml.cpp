@@ -57,7 +57,7 @@ TEST_CASE("write_dlib_xml round-trips dlib's files exactly", "[data][dlib]") {
   }
 }
 
-TEST_CASE("write_dlib_xml keeps labels and ignore flags; VOC boxes survive a dlib round trip", "[data][dlib]") {
+TEST_CASE("write_dlib_xml keeps labels and ignore flags, VOC boxes survive a dlib round trip", "[data][dlib]") {
   TempDir tmp("dlib_voc");
   const Dataset voc = read_voc(test_data("voc2012-sample"));
   write_dlib_xml(voc, tmp / "voc.xml");

@@ -69,7 +69,7 @@ TEST_CASE("postprocess decodes class-specific deltas and clips to the image", "[
   REQUIRE(postprocess(p, s, 45, 100, o)[0].box.x1 == Approx(11));
 }
 
-TEST_CASE("postprocess on decoded candidates; soft-NMS keeps decayed overlaps", "[detectors][postprocess]") {
+TEST_CASE("postprocess on decoded candidates, soft-NMS keeps decayed overlaps", "[detectors][postprocess]") {
   const Detections c = {{{0, 0, 10, 10}, 0, 0.9f}, {{0, 0, 10, 9}, 0, 0.8f}, {{-5, 0, 0.001f, 10}, 0, 0.95f}};
   PostprocessOptions o;
   const Detections hard = postprocess(c, 20, 20, o);

@@ -19,6 +19,8 @@ namespace {
 const std::map<std::string, std::string>& required_keys() {
   static const std::map<std::string, std::string> m = {
       {"precomputed", "source: {type: sliding_window, windows: [32, 32]}"},
+      {"fast_rcnn_head", "in_features: 12, representation_size: 16, fit: {epochs: 2}"},  // FakeRegionSource: 2K + 6
+      {"cnn_crop", "size: 32, context: 2"},
   };
   return m;
 }
@@ -36,6 +38,16 @@ BuildContext build_context(const std::vector<std::string>& classes) {
   return b;
 }
 
+/// Stages that read a backbone stage's maps (torch builds): the test gives them a small one.
+bool needs_backbone(const std::string& name) { return name == "rpn" || name == "roi_align" || name == "roi_pool"; }
+
+std::unique_ptr<BackboneStage> small_backbone(BuildContext& b) {
+  auto bb = b.registries->backbones.build(
+      Config::parse("{type: small_resnet, fpn: {out_channels: 16}, input: {min_size: 128, max_size: 128}}"), b);
+  b.backbone = bb->output_shape();
+  return bb;
+}
+
 }  // namespace
 
 TEST_CASE("every proposal stage: boxes inside the image, sorted, at most max_proposals", "[detectors][contracts]") {
@@ -45,6 +57,7 @@ TEST_CASE("every proposal stage: boxes inside the image, sorted, at most max_pro
   for (const std::string& name : r.proposals.names()) {
     INFO("proposal stage " << name);
     BuildContext b = build_context(ds.class_names);
+    std::unique_ptr<BackboneStage> backbone = needs_backbone(name) ? small_backbone(b) : nullptr;
     auto stage = r.proposals.build(node_for(name), b);
     REQUIRE(stage->name() == name);
     stage->fit(ds);
@@ -52,6 +65,7 @@ TEST_CASE("every proposal stage: boxes inside the image, sorted, at most max_pro
       const Image img{ds.images[i].name, ds.load_image(i)};
       ImageContext ctx;
       ctx.image = &img;
+      if (backbone) backbone->forward(ctx);
       const Proposals p = stage->propose(ctx);
       REQUIRE(static_cast<int>(p.size()) <= stage->max_proposals());
       for (size_t k = 0; k < p.size(); ++k) {
@@ -80,7 +94,14 @@ TEST_CASE("every feature stage: one row per region, exactly one of host / device
   const Proposals arbitrary = {{{3.5f, 7.25f, 60.f, 41.f}, 1.f}, {{0, 0, 128, 128}, 0.5f}, {{10, 10, 11, 12}, 0.f}};
   for (const std::string& name : r.features.names()) {
     INFO("feature stage " << name);
-    auto stage = r.features.build(node_for(name), b);
+    BuildContext fb = build_context(ds.class_names);
+    if (needs_backbone(name)) {
+      auto backbone = small_backbone(fb);
+      backbone->forward(ctx);
+    } else {
+      ctx.maps.reset();
+    }
+    auto stage = r.features.build(node_for(name), fb);
     REQUIRE(stage->name() == name);
     for (const Proposals* p : {&sliding, &arbitrary}) {
       const RegionFeatures f = stage->extract(ctx, *p);
@@ -124,6 +145,21 @@ TEST_CASE("every detector: fit, then detections clipped, sorted, capped, labelle
       {"staged",
        "proposals: {type: sliding_window, windows: auto, window_area: 1024}, features: {type: hog}, "
        "classifier: {type: linear_svm, mining: {rounds: 1}}"},
+      // Deep detectors: a small network and a couple of iterations (the contract, not the accuracy).
+      {"faster_rcnn",
+       "backbone: {type: small_resnet, fpn: {out_channels: 16}}, input: {min_size: 128, max_size: 128}, "
+       "representation_size: 32, train: {iterations: 2, batch_size: 2}"},
+      {"ssd", "backbone: {name: small_vgg}, input: {fixed_size: 128}, train: {iterations: 2, batch_size: 2}"},
+      {"retinanet",
+       "backbone: {name: small_resnet}, fpn: {out_channels: 16}, head: {num_convs: 1}, "
+       "input: {min_size: 128, max_size: 128}, train: {iterations: 2, batch_size: 2}"},
+      {"yolo",
+       "backbone: {name: small_resnet}, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, "
+       "head: {hidden_channels: 32, num_convs: 1}, train: {iterations: 2, batch_size: 2}"},
+      {"detr",
+       "backbone: {name: small_resnet}, input: {min_size: 128, max_size: 128}, num_queries: 5, "
+       "transformer: {d_model: 32, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 32}, "
+       "train: {iterations: 2, batch_size: 2}"},
   };
   const Dataset ds = test::tiny_synthetic(18);
   const Dataset train = ds.subset("train");
@@ -138,6 +174,7 @@ TEST_CASE("every detector: fit, then detections clipped, sorted, capped, labelle
     TrainContext tc;
     tc.train = &train;
     tc.threads = 2;
+    tc.out_dir = test::temp_dir("contract_" + name);  // checkpoints of detectors trained by the engine
     det->fit(tc);
     for (size_t i = 0; i < ds.images.size(); i += 5) {
       const Image img{ds.images[i].name, ds.load_image(i)};

@@ -109,7 +109,7 @@ TEST_CASE("metrics.json has exactly the DESIGN.md keys and reads back", "[eval][
   fs::remove(file);
 }
 
-TEST_CASE("metrics.json: missing sections are null; bad files fail loudly", "[eval][metrics]") {
+TEST_CASE("metrics.json: missing sections are null, bad files fail loudly", "[eval][metrics]") {
   Metrics m;
   m.class_names = {"a"};
   const fs::path file = temp_file("partial.json");

@@ -70,7 +70,7 @@ TEST_CASE("tide drops detections inside crowd regions of their class", "[eval][t
   CHECK(r.delta_ap[4] == Approx(0.5).epsilon(1e-12));  // fixing it empties c1, which leaves the mean
 }
 
-TEST_CASE("tide: images without detections are all misses; max_dets cuts per image", "[eval][tide]") {
+TEST_CASE("tide: images without detections are all misses, max_dets cuts per image", "[eval][tide]") {
   Dataset gt = make_dataset(1, {1, 2});
   gt.images[0].objects = {object(0, {0, 0, 10, 10})};
   gt.images[1].objects = {object(0, {0, 0, 10, 10})};

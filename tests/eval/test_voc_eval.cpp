@@ -98,7 +98,7 @@ TEST_CASE("voc: difficult objects are neither true nor false positives, and not 
   CHECK(r.classes[0].precision[1] == 1.0);
 }
 
-TEST_CASE("voc: duplicates are false positives; the best-IoU gt is taken even when already matched",
+TEST_CASE("voc: duplicates are false positives, the best-IoU gt is taken even when already matched",
           "[eval][voc]") {
   Dataset gt = make_dataset(1, {1});
   gt.images[0].objects = {object(0, {0, 0, 10, 10}), object(0, {6, 0, 16, 10})};
@@ -122,7 +122,7 @@ TEST_CASE("voc: the IoU test is strict and the +1 convention changes it", "[eval
   CHECK(evaluate_voc(gt, dets, voc(0.5, false, true)).classes[0].ap == 1.0);
 }
 
-TEST_CASE("voc: classes without ground truth are NaN and left out of the mAP; no detections give 0",
+TEST_CASE("voc: classes without ground truth are NaN and left out of the mAP, no detections give 0",
           "[eval][voc]") {
   Dataset gt = make_dataset(3, {1, 2});
   gt.images[0].objects = {object(0, {0, 0, 10, 10})};

@@ -113,7 +113,7 @@ TEST_CASE("ablate: NMS IoU x 3 seeds, table with confidence intervals, rerun reu
   REQUIRE(extended.evaluated == 3);
 }
 
-TEST_CASE("ablate: shards then --collect equal one run; missing points are reported", "[experiment][ablate]") {
+TEST_CASE("ablate: shards then --collect equal one run, missing points are reported", "[experiment][ablate]") {
   ProgressBar::set_enabled(false);
   const fs::path d = fresh("detlab_test_ablate_shards");
   AblationSpec spec = nms_spec(d);

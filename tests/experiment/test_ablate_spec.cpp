@@ -3,6 +3,8 @@
 // Ablation grids: --grid parsing, cartesian product x seeds, shared model groups, deterministic shards.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <set>
 
@@ -13,7 +15,7 @@
 using namespace detlab;
 namespace fs = std::filesystem;
 
-TEST_CASE("--grid splits at top-level commas only", "[experiment][ablate_spec]") {
+TEST_CASE("grid option (--grid) splits at top-level commas only", "[experiment][ablate_spec]") {
   GridAxis a = parse_grid_arg("detector.postprocess.nms_iou=0.3,0.5,0.7");
   REQUIRE(a.key == "detector.postprocess.nms_iou");
   REQUIRE(a.values == std::vector<std::string>{"0.3", "0.5", "0.7"});
@@ -92,7 +94,7 @@ TEST_CASE("shards partition the grid by model group, deterministically", "[exper
 }
 
 TEST_CASE("ablation spec files and plain configs", "[experiment][ablate_spec]") {
-  const fs::path dir = fs::temp_directory_path() / "detlab_test_ablate_spec";
+  const fs::path dir = fs::temp_directory_path() / ("detlab_test_ablate_spec_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_file_atomic(dir / "nms.yaml", R"(

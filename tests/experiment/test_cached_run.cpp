@@ -53,7 +53,7 @@ TEST_CASE("run keys: the seed and training keys change the train key, eval-only 
   REQUIRE(run_keys(a, 0, {}, "val").eval != run_keys(a, 0).eval);
 }
 
-TEST_CASE("run_cached trains once, then reuses; a changed config retrains; eval-only changes share the model",
+TEST_CASE("run_cached trains once, then reuses, a changed config retrains, eval-only changes share the model",
           "[experiment][cached_run]") {
   const fs::path root = fresh_dir("detlab_test_cached_run");
   const RunConfig rc = parse_run_config(kTiny);
@@ -99,7 +99,7 @@ TEST_CASE("run_cached trains once, then reuses; a changed config retrains; eval-
   REQUIRE(run_cached(parse_run_config(kTiny, {"detector.classifier.C=2"}), force).trained);
 }
 
-TEST_CASE("run_cached: an unfinished model folder is retrained; foreign folders are not emptied",
+TEST_CASE("run_cached: an unfinished model folder is retrained, foreign folders are not emptied",
           "[experiment][cached_run]") {
   const fs::path root = fresh_dir("detlab_test_cached_run_fail");
   CachedRunOptions o;

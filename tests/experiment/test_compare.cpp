@@ -4,6 +4,8 @@
 // that does not stop the others, and a rerun that reuses every finished entry.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -32,7 +34,7 @@ detector:
 )";
 
 fs::path setup() {
-  const fs::path d = fs::temp_directory_path() / "detlab_test_compare";
+  const fs::path d = fs::temp_directory_path() / ("detlab_test_compare_" + std::to_string(::getpid()));
   fs::remove_all(d);
   fs::create_directories(d);
   write_file_atomic(d / "tiny.yaml", kTiny);
@@ -123,6 +125,7 @@ TEST_CASE("compare: every entry runs, a failing one is recorded, a rerun reuses 
   const auto sample_dets = read_json(opts.out_dir / "samples/detections.json");
   REQUIRE(sample_dets.size() == 2);
   std::set<int64_t> ids = {gt["images"][0]["id"].get<int64_t>(), gt["images"][1]["id"].get<int64_t>()};
+  REQUIRE(sample_dets["HOG+SVM"].size() > 0);
   for (const auto& d : sample_dets["HOG+SVM"]) REQUIRE(ids.count(d["image_id"].get<int64_t>()));
 
   // Rerun: nothing is trained or evaluated again.

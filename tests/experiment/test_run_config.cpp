@@ -8,6 +8,11 @@
 
 using namespace detlab;
 
+namespace detlab {
+// Torch builds put glog's std::vector printer into this test's precompiled header; it prints elements with <<.
+inline std::ostream& operator<<(std::ostream& os, Protocol p) { return os << protocol_name(p); }
+}  // namespace detlab
+
 namespace {
 const char* kYaml = R"(
 name: tiny

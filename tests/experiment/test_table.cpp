@@ -3,6 +3,8 @@
 // Result tables: Markdown, CSV and LaTeX output of one table model, escaping, NaN and notes.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 
@@ -61,12 +63,12 @@ TEST_CASE("a numeric column with an empty text cell (a failed row) stays numeric
   REQUIRE(t.numeric_columns() == std::vector<bool>{false, false});
 }
 
-TEST_CASE("rows of the wrong size are refused; write_table writes all three files", "[experiment][table]") {
+TEST_CASE("rows of the wrong size are refused, write_table writes all three files", "[experiment][table]") {
   Table bad;
   bad.header = {"a", "b"};
   bad.rows = {{Cell::str("x")}};
   REQUIRE_THROWS_AS(to_markdown(bad), std::invalid_argument);
-  const auto dir = std::filesystem::temp_directory_path() / "detlab_test_table";
+  const auto dir = std::filesystem::temp_directory_path() / ("detlab_test_table_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   write_table(dir / "t", sample());

@@ -85,7 +85,7 @@ RoIHeads tiny_heads(const RoiHeadsOptions& o, int64_t classes = 3) {
 
 }  // namespace
 
-TEST_CASE("RoI sampling: IoU >= 0.5 foreground, [0.1, 0.5) background, below ignored, ground truth added",
+TEST_CASE("RoI sampling: IoU >= 0.5 foreground, 0.1 <= IoU < 0.5 background, below ignored, ground truth added",
           "[nn][roi_heads]") {
   RoiHeadsOptions o;
   o.bg_iou_lo = 0.1;  // Fast R-CNN's lower background bound

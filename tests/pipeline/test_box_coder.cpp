@@ -24,7 +24,7 @@ TEST_CASE("box coder encodes R-CNN deltas", "[pipeline][box_coder]") {
   REQUIRE(back.y2 == Approx(25));
 }
 
-TEST_CASE("box coder weights scale the deltas; decode inverts them", "[pipeline][box_coder]") {
+TEST_CASE("box coder weights scale the deltas, decode inverts them", "[pipeline][box_coder]") {
   BoxCoder c;
   c.weights = {10, 10, 5, 5};  // Fast R-CNN
   const Box p{3, 4, 50, 40}, g{7.5f, 1.f, 60.f, 33.f};

@@ -180,7 +180,7 @@ class DotTrainable : public Trainable {
 };
 }  // namespace
 
-TEST_CASE("gradient clipping scales the global norm; a NaN gradient stops the run", "[train][engine]") {
+TEST_CASE("gradient clipping scales the global norm, a NaN gradient stops the run", "[train][engine]") {
   const Dataset ds = box_dataset(2, 16, 16);
   TrainOptions o;
   o.iterations = 1;

@@ -83,7 +83,7 @@ TEST_CASE("epoch orders are seeded permutations", "[train][loader]") {
   for (int i = 0; i < 20; ++i) CHECK(plain[i] == i);
 }
 
-TEST_CASE("flip mirrors pixels and boxes exactly; resize scales boxes per axis", "[train][loader]") {
+TEST_CASE("flip mirrors pixels and boxes exactly, resize scales boxes per axis", "[train][loader]") {
   const Dataset ds = box_dataset(4, 50, 30);
   LoaderOptions o = small_options();
   o.batch_size = 1;
@@ -118,7 +118,7 @@ TEST_CASE("flip mirrors pixels and boxes exactly; resize scales boxes per axis",
                         torch::tensor({obj.box.x1, obj.box.y1, obj.box.x2, obj.box.y2}), 0, 1e-4));
 }
 
-TEST_CASE("scale jitter stays in its range and varies; flips are about half", "[train][loader]") {
+TEST_CASE("scale jitter stays in its range and varies, flips are about half", "[train][loader]") {
   const Dataset ds = box_dataset(60, 40, 40);
   LoaderOptions o = small_options();  // min 40 on a 40x40 image: scale == jitter factor
   o.transform.max_size = 1000;

@@ -79,7 +79,7 @@ TEST_CASE("AdamW matches the hand-computed decoupled-decay update", "[train][opt
   }
 }
 
-TEST_CASE("parameters are grouped by lr multiplier and decay; frozen ones are left out", "[train][optim]") {
+TEST_CASE("parameters are grouped by lr multiplier and decay, frozen ones are left out", "[train][optim]") {
   struct Net : torch::nn::Module {
     Net() {
       fc = register_module("fc", torch::nn::Linear(3, 2));

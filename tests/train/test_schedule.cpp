@@ -60,7 +60,7 @@ TEST_CASE("cosine decay with warm-up, and the constant schedule", "[train][sched
   CHECK(LrSchedule(o, 200, 10).factor(123) == 1.0);
 }
 
-TEST_CASE("parse_schedule reads its keys; milestones follow the run's unit", "[train][schedule]") {
+TEST_CASE("parse_schedule reads its keys, milestones follow the run's unit", "[train][schedule]") {
   Config c = Config::parse("schedule: step\nwarmup_iters: 50\nwarmup_factor: 0.01\nmilestones: [8, 11]\n"
                            "gamma: 0.5\nepochs: 12\n");
   const ScheduleOptions o = parse_schedule(c);

@@ -47,7 +47,7 @@ TEST_CASE("Grad-CAM of a synthetic-data classifier peaks inside the object's box
       "train: {epochs: 20, optimizer: adamw, lr: 0.003, schedule: cosine, batch_size: 32, loader: {workers: 0}}}",
       "test");
   auto classifier = build_crop_classifier(node, train.class_names);
-  const fs::path dir = fs::temp_directory_path() / "detlab_test_viz_gradcam";
+  const fs::path dir = fs::temp_directory_path() / ("detlab_test_viz_gradcam_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   EngineContext ctx;
   ctx.out_dir = dir;

@@ -48,7 +48,7 @@ TEST_CASE("heat-map figure: input, overlay and colour bar side by side under a t
 }
 
 TEST_CASE("grid, CSV and PNG writers", "[viz][render]") {
-  const fs::path dir = fs::temp_directory_path() / "detlab_test_viz_render";
+  const fs::path dir = fs::temp_directory_path() / ("detlab_test_viz_render_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   std::vector<cv::Mat> tiles(5, cv::Mat(3, 3, CV_8UC3, cv::Scalar(0, 0, 255)));
   const cv::Mat grid = tile_grid(tiles, {"a", "b", "c", "d", "e"}, 3, 24);

@@ -35,7 +35,7 @@ TEST_CASE("input gradient equals a finite-difference gradient on a small model",
   }
 }
 
-TEST_CASE("saliency is max over channels of |gradient|; batched gradients separate per image", "[viz][saliency]") {
+TEST_CASE("saliency is max over channels of |gradient|, batched gradients separate per image", "[viz][saliency]") {
   torch::manual_seed(4);
   test::TinyScoreModel model;
   const torch::Tensor x = torch::randn({3, 3, 8, 8}, torch::kDouble);

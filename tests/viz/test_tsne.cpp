@@ -60,7 +60,7 @@ TEST_CASE("perplexity calibration reaches the requested entropy", "[viz][tsne]")
   }
 }
 
-TEST_CASE("Barnes-Hut repulsion with theta = 0 equals the exact sums; theta = 0.5 is close", "[viz][tsne]") {
+TEST_CASE("Barnes-Hut repulsion with theta = 0 equals the exact sums, theta = 0.5 is close", "[viz][tsne]") {
   std::mt19937 rng(5);
   std::normal_distribution<double> n(0.0, 3.0);
   std::vector<double> y(2 * 400);
@@ -80,7 +80,7 @@ TEST_CASE("Barnes-Hut repulsion with theta = 0 equals the exact sums; theta = 0.
   REQUIRE(std::sqrt(err / norm) < 0.1);
 }
 
-TEST_CASE("affinities are symmetric, sum to one; sparse rows keep 3 * perplexity neighbours", "[viz][tsne]") {
+TEST_CASE("affinities are symmetric, sum to one, sparse rows keep 3 * perplexity neighbours", "[viz][tsne]") {
   std::vector<int> labels;
   const torch::Tensor x = clusters(3, 30, 5, 2, labels);
   const TsneAffinities dense = tsne_affinities(x, 10, true);
