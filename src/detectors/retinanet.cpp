@@ -96,6 +96,12 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     const Config h = node.child("head");
     m.head_convs = h.get<int64_t>("num_convs", m.head_convs);
     m.prior_probability = h.get<double>("prior_probability", m.prior_probability);
+    if (h.has("norm")) {
+      const std::string norm = h.get<std::string>("norm");
+      if (norm == "none") m.head_norm.kind = NormKind::kNone;
+      else if (norm == "batch_norm") m.head_norm.kind = NormKind::kBatchNorm;  // one BN shared by all levels
+      else bad(h, "norm", "expected none or batch_norm, got '" + norm + "'");
+    }
     if (m.head_convs < 0) bad(h, "num_convs", "must be >= 0");
     if (!(m.prior_probability > 0 && m.prior_probability < 1)) bad(h, "prior_probability", "must be in (0, 1)");
   }

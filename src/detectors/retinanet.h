@@ -32,7 +32,7 @@ struct RetinaNetDetectorOptions {
 
 /// Keys (besides NetworkDetector's): backbone {name, norm: batch_norm | frozen_batch_norm, bn_eps,
 /// trainable_layers, returned_layers: [2, 3, 4], weights}, fpn {out_channels, p6p7_from_c5}, anchors {sizes,
-/// scales_per_octave, aspect_ratios}, head {num_convs, prior_probability}, loss {alpha, gamma, fg_iou_thresh,
+/// scales_per_octave, aspect_ratios}, head {num_convs, prior_probability, norm: none | batch_norm}, loss {alpha, gamma, fg_iou_thresh,
 /// bg_iou_thresh, box_loss: l1 | smooth_l1 | giou, smooth_l1_beta}, postprocess {score_thresh, nms_thresh,
 /// topk_candidates, detections_per_img}. InputError naming the dotted key on a bad value.
 RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<std::string>& class_names);

@@ -34,7 +34,7 @@ cv::Mat bgr_of(const torch::Tensor& rgb) {
 
 }  // namespace
 
-TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's; ablation keys", "[detectors][retinanet]") {
+TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation keys", "[detectors][retinanet]") {
   const RetinaNetDetectorOptions d = parse("type: retinanet\n");
   CHECK(d.backbone == "resnet50");
   CHECK(d.net.transform.min_size == 800);

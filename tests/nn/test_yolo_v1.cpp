@@ -8,6 +8,7 @@
 
 #include "nn/backbones/make_backbone.h"
 #include "nn/catch_torch.h"
+#include "nn/detection/yolo_augment.h"
 #include "nn/detection/yolo_v1.h"
 #include "nn/heads/yolo_head.h"
 #include "nn/heads/yolo_loss.h"
@@ -249,7 +250,7 @@ TEST_CASE("yolo v1 decodes cells into pixel boxes with class-specific scores and
   CHECK(d.confidence[0].item<float>() == 0.f);
 }
 
-TEST_CASE("yolo v1 detect: NMS per class, sorted scores, inside the image; fixed-size contract", "[nn][yolo]") {
+TEST_CASE("yolo v1 detect: NMS per class, sorted scores, inside the image, fixed-size contract", "[nn][yolo]") {
   torch::manual_seed(1);
   BackboneOptions bo;
   bo.out_features = {"layer4"};
@@ -275,4 +276,57 @@ TEST_CASE("yolo v1 detect: NMS per class, sorted scores, inside the image; fixed
   }
   // A padded image breaks the grid's geometry: refused.
   CHECK_THROWS_WITH(model.detect(images, {{128, 100}, {128, 128}}), Catch::Contains("fixed input size"));
+}
+
+TEST_CASE("yolo augmentation: scale and translation move pixels and boxes alike", "[nn][yolo][augment]") {
+  torch::Tensor image = torch::zeros({3, 32, 32});
+  image.slice(1, 4, 8).slice(2, 8, 12).fill_(1.f);  // a bright square at x 8..12, y 4..8
+  const NetTarget t{torch::tensor({{8.f, 4.f, 12.f, 8.f}}), torch::tensor({2}, torch::kLong)};
+
+  SECTION("identity") {
+    CHECK(torch::equal(scale_translate_image(image, 1.0, 0.0, 0.0), image));
+    CHECK(torch::equal(scale_translate_target(t, 1.0, 0, 0, 32, 32, 0.5).boxes, t.boxes));
+  }
+  SECTION("a shift by whole pixels") {
+    const torch::Tensor out = scale_translate_image(image, 1.0, 5.0, 3.0);
+    CHECK(torch::allclose(out.slice(1, 7, 11).slice(2, 13, 17), torch::ones({3, 4, 4}), 1e-5, 1e-5));
+    CHECK(out.sum().item<float>() == Approx(3 * 16.f).margin(1e-3));
+    const NetTarget moved = scale_translate_target(t, 1.0, 5, 3, 32, 32, 0.5);
+    CHECK(torch::allclose(moved.boxes, torch::tensor({{13.f, 7.f, 17.f, 11.f}})));
+    CHECK(moved.labels.item<int64_t>() == 2);
+  }
+  SECTION("a zoom about the centre") {
+    const NetTarget z = scale_translate_target({torch::tensor({{12.f, 12.f, 20.f, 20.f}}), torch::tensor({0})}, 2.0,
+                                               0, 0, 32, 32, 0.5);
+    CHECK(torch::allclose(z.boxes, torch::tensor({{8.f, 8.f, 24.f, 24.f}})));
+    torch::Tensor centre = torch::zeros({1, 32, 32});
+    centre.slice(1, 12, 20).slice(2, 12, 20).fill_(1.f);
+    const torch::Tensor out = scale_translate_image(centre, 2.0, 0, 0);
+    CHECK(out[0][16][16].item<float>() == Approx(1.f));
+    CHECK(out[0][9][9].item<float>() == Approx(1.f));  // inside the zoomed square (8..24)
+    CHECK(out[0][6][6].item<float>() == Approx(0.f));
+  }
+  SECTION("boxes leaving the image keep their label only when enough of them stays visible") {
+    const NetTarget edge{torch::tensor({{8.f, 0.f, 16.f, 8.f}}), torch::tensor({1})};
+    const NetTarget half = scale_translate_target(edge, 1.0, 20, 0, 32, 32, 0.5);  // x 28..36 -> 28..32: half visible
+    REQUIRE(half.boxes.size(0) == 1);
+    CHECK(torch::allclose(half.boxes, torch::tensor({{28.f, 0.f, 32.f, 8.f}})));
+    CHECK(scale_translate_target(edge, 1.0, 20, 0, 32, 32, 0.6).boxes.size(0) == 0);
+    CHECK(scale_translate_target(edge, 1.0, 40, 0, 32, 32, 0.1).labels.numel() == 0);
+  }
+  SECTION("random draws: images change, boxes stay inside, padding untouched") {
+    torch::manual_seed(5);
+    const torch::Tensor batch = torch::randn({2, 3, 40, 48});
+    const std::vector<NetTarget> targets = {t, {torch::tensor({{20.f, 10.f, 30.f, 20.f}}), torch::tensor({0})}};
+    ScaleTranslateOptions o;
+    const auto [out, moved] = random_scale_translate(batch, {{32, 32}, {40, 48}}, targets, o);
+    CHECK_FALSE(torch::equal(out, batch));
+    CHECK(torch::equal(out[0].slice(1, 32), batch[0].slice(1, 32)));  // rows below image 0 are its padding
+    for (const NetTarget& m : moved) {
+      CHECK((m.boxes >= 0).all().item<bool>());
+      CHECK(m.boxes.size(0) == m.labels.size(0));
+    }
+    o.scale = o.translate = 0;
+    CHECK_FALSE(o.enabled());
+  }
 }

@@ -120,13 +120,18 @@ std::map<std::string, torch::Tensor> YoloV1::losses(const torch::Tensor& images,
   check_sizes(images, image_sizes);
   TORCH_CHECK(targets.size() == image_sizes.size(), "YoloV1: ", targets.size(), " targets for ", image_sizes.size(),
               " images");
-  const torch::Tensor pred = forward(images);
+  torch::Tensor input = images;
+  std::vector<NetTarget> boxes_px = targets;
+  if (is_training() && opts_.augment.enabled()) {
+    std::tie(input, boxes_px) = random_scale_translate(images, image_sizes, targets, opts_.augment);
+  }
+  const torch::Tensor pred = forward(input);
   std::vector<nn::YoloTarget> yt;
-  yt.reserve(targets.size());
-  for (size_t i = 0; i < targets.size(); ++i) {
+  yt.reserve(boxes_px.size());
+  for (size_t i = 0; i < boxes_px.size(); ++i) {
     const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
-    const torch::Tensor boxes = targets[i].boxes.to(torch::kCPU, torch::kFloat).reshape({-1, 4});
-    yt.push_back({boxes / torch::tensor({w, h, w, h}, boxes.options()), targets[i].labels});
+    const torch::Tensor boxes = boxes_px[i].boxes.to(torch::kCPU, torch::kFloat).reshape({-1, 4});
+    yt.push_back({boxes / torch::tensor({w, h, w, h}, boxes.options()), boxes_px[i].labels});
   }
   const nn::YoloV1Targets t = nn::build_yolo_v1_targets(pred, yt, opts_.head.num_boxes, opts_.loss);
   return nn::yolo_v1_loss(pred, t, opts_.head.num_boxes, opts_.loss);

@@ -8,6 +8,7 @@
 
 #include "nn/backbones/backbone.h"
 #include "nn/detection/detection_model.h"
+#include "nn/detection/yolo_augment.h"
 #include "nn/heads/yolo_head.h"
 #include "nn/heads/yolo_loss.h"
 
@@ -18,6 +19,7 @@ struct YoloV1Options {
   std::string feature;         // backbone output the head reads; "" = the one of largest stride
   nn::YoloV1HeadOptions head;  // grid_size (S), num_boxes (B), widths; in_channels / num_classes filled in
   nn::YoloV1LossOptions loss;
+  ScaleTranslateOptions augment;  // training only: the paper's random scaling and translation (up to 20%)
   double score_thresh = 0.01;    // class-specific confidence below this is dropped (low: AP integrates the tail)
   double nms_iou = 0.5;          // per-class NMS, as the paper's non-maximal suppression
   int64_t pre_nms_top_k = 1000;  // candidates per image entering NMS (S*S*B*C can reach tens of thousands)

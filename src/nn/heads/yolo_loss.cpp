@@ -130,7 +130,7 @@ std::map<std::string, at::Tensor> yolo_v1_loss(const at::Tensor& pred, const Yol
   out["loss_coord"] = opts.lambda_coord * (t.responsible * coord_err).sum() * inv_n;
   out["loss_obj"] = (t.responsible * (conf - t.confidence).pow(2)).sum() * inv_n;
   out["loss_noobj"] = opts.lambda_noobj * ((1 - t.responsible) * conf.pow(2)).sum() * inv_n;
-  out["loss_class"] = (t.object_cell.unsqueeze(-1) * (cls - t.classes).pow(2)).sum() * inv_n;
+  out["loss_class"] = opts.lambda_class * (t.object_cell.unsqueeze(-1) * (cls - t.classes).pow(2)).sum() * inv_n;
   return out;
 }
 

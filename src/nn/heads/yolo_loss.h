@@ -15,6 +15,7 @@ namespace detlab::nn {
 struct YoloV1LossOptions {
   double lambda_coord = 5;          // boosts the box coordinate loss ...
   double lambda_noobj = 0.5;        // ... and damps the confidence loss of boxes without objects
+  double lambda_class = 1;          // the paper has none (1); > 1 speeds up learning the classes from scratch
   bool rescore = true;              // confidence target = IoU(predicted, ground truth), as the paper; false: 1
   bool one_object_per_cell = true;  // the paper: a cell predicts one object (the largest whose centre it holds);
                                     // false: up to B objects, one per predictor, and a mixed class target
@@ -47,7 +48,7 @@ YoloV1Targets build_yolo_v1_targets(const at::Tensor& pred, const std::vector<Yo
 ///   loss_coord  = lambda_coord * sum_resp [(x - x^)^2 + (y - y^)^2 + (sqrt w - sqrt w^)^2 + (sqrt h - sqrt h^)^2]
 ///   loss_obj    = sum_resp (C - C^)^2
 ///   loss_noobj  = lambda_noobj * sum_not_resp C^2
-///   loss_class  = sum_object_cells sum_c (p(c) - p^(c))^2
+///   loss_class  = lambda_class * sum_object_cells sum_c (p(c) - p^(c))^2
 /// The network predicts sqrt(w) and sqrt(h) directly (linear outputs), so the coordinate term is a plain
 /// squared error on them. ensures: four scalars, differentiable in pred.
 std::map<std::string, at::Tensor> yolo_v1_loss(const at::Tensor& pred, const YoloV1Targets& targets, int64_t num_boxes,
