@@ -129,6 +129,11 @@ std::vector<nn::SetTarget> Detr::to_set_targets(const std::vector<NetTarget>& ta
 std::map<std::string, torch::Tensor> Detr::losses(const torch::Tensor& images,
                                                   const std::vector<ImageSize>& image_sizes,
                                                   const std::vector<NetTarget>& targets) {
+  if (is_training() && opts_.augment.enabled()) {
+    auto [input, moved] = random_scale_translate(images, image_sizes, targets, opts_.augment);
+    const DetrOutputs out = forward(input, image_sizes);
+    return criterion_(out.logits, out.boxes, to_set_targets(moved, image_sizes));
+  }
   const DetrOutputs out = forward(images, image_sizes);
   return criterion_(out.logits, out.boxes, to_set_targets(targets, image_sizes));
 }

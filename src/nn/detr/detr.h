@@ -12,6 +12,7 @@
 
 #include "nn/backbones/backbone.h"
 #include "nn/detection/detection_model.h"
+#include "nn/detection/yolo_augment.h"
 #include "nn/detr/hungarian_matcher.h"
 #include "nn/detr/mlp.h"
 #include "nn/detr/set_criterion.h"
@@ -27,6 +28,9 @@ struct DetrOptions {
   nn::HungarianMatcherOptions matcher;
   nn::SetCriterionOptions criterion;    // num_classes is taken from here above
   double backbone_lr_multiplier = 0.1;  // DETR trains the backbone at 1e-5 against 1e-4 for the rest
+  // Training only: random scaling and translation of each image (YOLO v1's augmentation, standing in for DETR's
+  // random resize and crop, which the loader does not do). Off by default.
+  ScaleTranslateOptions augment{0.0, 0.0, 0.5};
 };
 
 /// DETR's outputs for every decoder layer (the last layer is the prediction; the others feed auxiliary losses).
