@@ -49,7 +49,10 @@ json read_json(const fs::path& file) {
 bool is_ours(const fs::path& dir) {
   if (!fs::exists(dir)) return true;
   if (fs::is_empty(dir)) return true;
-  for (const char* marker : {"run.json", "model_key.json", "detector.json", "train.json", "config.yaml"})
+  // train_log.csv and checkpoints/ are the first files the training engine writes: a run killed mid-training
+  // leaves only them, and the rerun must retrain that folder rather than refuse it.
+  for (const char* marker :
+       {"run.json", "model_key.json", "detector.json", "train.json", "config.yaml", "train_log.csv", "checkpoints"})
     if (fs::exists(dir / marker)) return true;
   return false;
 }

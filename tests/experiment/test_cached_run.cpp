@@ -115,6 +115,10 @@ TEST_CASE("run_cached: an unfinished model folder is retrained, foreign folders 
   write_file_atomic(o.dir / "model_key.json", "{\"format_version\": 1, \"train_key\": \"0000000000000000\"}\n");
   REQUIRE(run_cached(rc, o).trained);
   REQUIRE_FALSE(run_cached(rc, o).trained);
+  // A training killed mid-way (SIGKILL, Ctrl-C) leaves only the engine's first files: retrained, not refused.
+  for (const auto& e : fs::directory_iterator(o.dir)) fs::remove_all(e.path());
+  write_file_atomic(o.dir / "train_log.csv", "iteration,epoch,total_loss,lr,elapsed_s\n");
+  REQUIRE(run_cached(rc, o).trained);
 
   const fs::path foreign = root / "my_thesis";
   fs::create_directories(foreign);
