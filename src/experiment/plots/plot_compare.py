@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 
 def legend_outside(fig, handles, labels, ncol=1):
@@ -131,7 +131,8 @@ def training_curves(run_dir, summary, out, quiet):
         ax.set_yscale("log")
         # Plain numbers at 1-2-5 steps; unlabelled minor ticks (labels at every minor tick collide).
         ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(ScalarFormatter())
+        # "%g": ScalarFormatter picks one decimal count for the whole axis and printed 0.5 as "0".
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("iteration")
         ax.set_ylabel("total training loss (mean per logging window, log scale)")
