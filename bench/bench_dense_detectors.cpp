@@ -157,6 +157,7 @@ std::string compare(const Model& m, const Detections& d, bool* ok) {
   const int64_t n = ts.size(0);
   double box = 0, score = 0;
   int64_t unmatched = 0;
+  double unmatched_box = 0;  // the largest distance of an unmatched one of theirs to the nearest of ours
   std::vector<bool> used(d.size(), false);
   for (int64_t j = 0; j < n; ++j) {
     double best = INFINITY;
@@ -174,6 +175,15 @@ std::string compare(const Model& m, const Detections& d, bool* ok) {
     }
     if (best_i == d.size() || best > 1e-3) {
       ++unmatched;
+      // How far off: the nearest of ours with the same label, scores ignored.
+      double nearest = INFINITY;
+      for (size_t i = 0; i < d.size(); ++i)
+        if (d[i].label == tl[j].item<int64_t>() - m.label_offset)
+          nearest = std::min(nearest, std::max({std::abs(d[i].box.x1 - tb[j][0].item<double>()),
+                                                std::abs(d[i].box.y1 - tb[j][1].item<double>()),
+                                                std::abs(d[i].box.x2 - tb[j][2].item<double>()),
+                                                std::abs(d[i].box.y2 - tb[j][3].item<double>())}));
+      if (std::isfinite(nearest)) unmatched_box = std::max(unmatched_box, nearest);
       continue;
     }
     used[best_i] = true;
@@ -181,9 +191,11 @@ std::string compare(const Model& m, const Detections& d, bool* ok) {
     score = std::max(score, std::abs(d[best_i].score - ts[j].item<double>()));
   }
   *ok = unmatched == 0 && static_cast<int64_t>(d.size()) == n;
-  char buf[200];
-  std::snprintf(buf, sizeof buf, "%zu vs %lld detections, %lld unmatched, max box diff %.2g px, max score diff %.2g",
-                d.size(), static_cast<long long>(n), static_cast<long long>(unmatched), box, score);
+  char buf[240];
+  std::snprintf(buf, sizeof buf,
+                "%zu vs %lld detections, %lld unmatched (nearest box of ours within %.2g px), max box diff %.2g px, "
+                "max score diff %.2g",
+                d.size(), static_cast<long long>(n), static_cast<long long>(unmatched), unmatched_box, box, score);
   return buf;
 }
 
