@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "peer_process.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/backbones/make_backbone.h"
 #include "nn/backbones/mobilenet_v3.h"
@@ -49,59 +50,6 @@ namespace fs = std::filesystem;
 using namespace detlab;
 
 namespace {
-
-/// The peer process: line commands on its stdin, line replies ("ok ..." / "error ...") on its stdout.
-class Peer {
- public:
-  bool start(const std::string& python, const std::string& script) {
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) return false;
-    pid_ = fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      dup2(to_child[0], STDIN_FILENO);
-      dup2(from_child[1], STDOUT_FILENO);
-      close(to_child[1]);
-      close(from_child[0]);
-      execl(python.c_str(), python.c_str(), script.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    out_ = fdopen(to_child[1], "w");
-    in_ = fdopen(from_child[0], "r");
-    return out_ && in_;
-  }
-
-  std::optional<std::vector<std::string>> ask(const std::string& command) {
-    if (!out_ || !in_) return std::nullopt;
-    std::fprintf(out_, "%s\n", command.c_str());
-    std::fflush(out_);
-    std::string line;
-    for (int c; (c = std::fgetc(in_)) != EOF && c != '\n';) line.push_back(static_cast<char>(c));
-    std::istringstream words(line);
-    std::string first;
-    if (!(words >> first) || first != "ok") {
-      std::cerr << "bench_backbone: peer replied '" << line << "' to '" << command << "'\n";
-      return std::nullopt;
-    }
-    return std::vector<std::string>(std::istream_iterator<std::string>(words), {});
-  }
-
-  ~Peer() {
-    if (out_) {
-      std::fprintf(out_, "quit\n");
-      std::fclose(out_);
-    }
-    if (in_) std::fclose(in_);
-    if (pid_ > 0) waitpid(pid_, nullptr, 0);
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  FILE* in_ = nullptr;
-};
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
@@ -205,7 +153,7 @@ int main(int argc, char** argv) {
 
   const fs::path dir = fs::temp_directory_path() / ("detlab_bench_backbone_" + std::to_string(getpid()));
   fs::create_directories(dir);
-  Peer peer;
+  detlab::bench::PeerProcess peer("bench_backbone");
   const std::string script = std::string(DETLAB_REPO_ROOT) + "/bench/nn/bench_backbone_peer.py";
   std::optional<std::vector<std::string>> names;
   if (peer.start(DETLAB_PYTHON, script)) names = peer.ask("make " + dir.string());
