@@ -35,12 +35,13 @@ inline void require_same_keys(const torch::nn::Module& model, const std::map<std
   }
 }
 
-/// Compares out[name] with the fixture's outputs[name] under parity_tolerance().
-inline void require_parity(const std::string& name, const torch::Tensor& ours, const torch::Tensor& expected) {
+/// Compares out[name] with the fixture's outputs[name] under parity_tolerance(expected, relative).
+inline void require_parity(const std::string& name, const torch::Tensor& ours, const torch::Tensor& expected,
+                           double relative = 1e-4) {
   INFO("output " << name << ": ours " << ours.sizes() << ", torchvision " << expected.sizes());
   REQUIRE(ours.sizes() == expected.sizes());
   const double diff = max_abs_diff(ours, expected);
-  const double tol = parity_tolerance(expected);
+  const double tol = parity_tolerance(expected, relative);
   INFO("max abs diff " << diff << " (tolerance " << tol << ", max |torchvision| "
                        << expected.abs().max().item<double>() << ")");
   CHECK(diff <= tol);
@@ -49,7 +50,7 @@ inline void require_parity(const std::string& name, const torch::Tensor& ours, c
 /// Loads the fixture's weights strictly, runs forward() (and logits() if the fixture has them) in eval mode
 /// without gradients, and compares every output the fixture holds that the backbone produced.
 /// Returns false (after a warning) when the fixtures are skipped (DETLAB_SKIP_TV_PARITY=1).
-inline bool check_backbone_parity(Backbone& model, const std::string& fixture) {
+inline bool check_backbone_parity(Backbone& model, const std::string& fixture, double relative = 1e-4) {
   const auto dir = tv_fixture(fixture);
   if (dir.empty()) {
     WARN("torchvision fixtures skipped (DETLAB_SKIP_TV_PARITY=1): " << fixture);
@@ -68,11 +69,11 @@ inline bool check_backbone_parity(Backbone& model, const std::string& fixture) {
   int compared = 0;
   for (const auto& kv : out) {
     if (!expected.count(kv.first)) continue;
-    require_parity(kv.first, kv.second, expected.at(kv.first));
+    require_parity(kv.first, kv.second, expected.at(kv.first), relative);
     ++compared;
   }
   if (expected.count("logits")) {
-    require_parity("logits", model.logits(images), expected.at("logits"));
+    require_parity("logits", model.logits(images), expected.at("logits"), relative);
     ++compared;
   }
   REQUIRE(compared == static_cast<int>(expected.size()));

@@ -27,7 +27,11 @@ std::shared_ptr<BackboneWithFpn> resnet_fpn(int depth, NormKind norm, std::vecto
 TEST_CASE("fasterrcnn_resnet50_fpn's backbone (FrozenBatchNorm2d, LastLevelMaxPool) matches torchvision",
           "[nn][backbone]") {
   auto model = resnet_fpn(50, NormKind::kFrozenBatchNorm, {"layer1", "layer2", "layer3", "layer4"}, FpnOptions{}, 3);
-  REQUIRE(test::check_backbone_parity(*model, "fasterrcnn_resnet50_fpn_backbone"));
+  // 2e-4 of the output range rather than 1e-4: over 50 random-weight layers float32 itself is that far off.
+  // Measured against the same network in float64: torchvision's float32 output is off by 4.8e-4 .. 6.4e-4
+  // (0.7e-4 .. 0.9e-4 of the range), ours (norms folded, channels-last) by 4.6e-4 .. 8.1e-4; the two float32
+  // results then differ by up to 7e-4 (1.0e-4 of the range) while each is as close to the exact value.
+  REQUIRE(test::check_backbone_parity(*model, "fasterrcnn_resnet50_fpn_backbone", 2e-4));
   const auto shapes = model->output_shape();
   REQUIRE(shapes.size() == 5);
   CHECK(shapes.at("0").stride == 4);

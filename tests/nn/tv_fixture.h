@@ -64,10 +64,10 @@ inline std::map<std::string, torch::Tensor> load_tensors(const std::filesystem::
 /// for outputs of magnitude up to 1 and 1e-4 relative to the largest value beyond. Why relative: the fixtures'
 /// activations reach about 20, and float32 sums over thousands of products change in the last bits with the
 /// summation order; torchvision's own ResNet-50 layer4 (max 11.7) differs by 4.3e-4 between 1 and 2 threads.
-/// Measured here: ResNet-18, VGG-16, small nets 0 (bit-identical); MobileNetV3 <= 4e-5; ResNet-50 and its FPN
-/// <= 4.4e-4 (relative 2e-5 to 4e-5; the export ran on 2 threads, the test on the default).
-inline double parity_tolerance(const torch::Tensor& expected) {
-  return 1e-4 * std::max(1.0, expected.abs().max().item<double>());
+/// Our eval-mode forward folds norms into the convolutions and runs channels-last (nn/backbones/inference_conv.h),
+/// so no output is bit-identical; a test that needs a looser bound says why (fasterrcnn_resnet50_fpn_backbone).
+inline double parity_tolerance(const torch::Tensor& expected, double relative = 1e-4) {
+  return relative * std::max(1.0, expected.abs().max().item<double>());
 }
 
 inline double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {

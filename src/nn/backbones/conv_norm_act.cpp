@@ -28,13 +28,11 @@ ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& o) : options_(o) {
                                                     .dilation(o.dilation)
                                                     .groups(o.groups)
                                                     .bias(!with_norm)));
-  if (with_norm) norm_ = Norm2d(*this, "1", o.out_channels, o.norm);
+  conv_norm_ = InferenceConv(conv, with_norm ? Norm2d(*this, "1", o.out_channels, o.norm) : Norm2d());
 }
 
 torch::Tensor ConvNormActImpl::forward(const torch::Tensor& x) {
-  auto y = conv->forward(x);
-  if (options_.norm.kind != NormKind::kNone) y = norm_(y);
-  return activate_(std::move(y), options_.activation);
+  return activate_(conv_norm_(x), options_.activation);
 }
 
 void init_conv_kaiming_fan_out(torch::nn::Module& module) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "nn/backbones/inference_conv.h"
 #include "nn/backbones/norm.h"
 
 namespace detlab {
@@ -46,7 +47,7 @@ class ConvNormActImpl : public torch::nn::Module {
 
  private:
   ConvNormActOptions options_;
-  Norm2d norm_;
+  InferenceConv conv_norm_;  // conv -> norm (when there is one)
 };
 TORCH_MODULE(ConvNormAct);
 

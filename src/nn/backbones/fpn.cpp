@@ -42,10 +42,12 @@ FeaturePyramidNetworkImpl::FeaturePyramidNetworkImpl(std::vector<int64_t> in_cha
     auto conv3x3s2 = [](int64_t in, int64_t out) {
       return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(2).padding(1));
     };
-    p6_ = extra->register_module("p6", conv3x3s2(p6_in, o.out_channels));
-    p7_ = extra->register_module("p7", conv3x3s2(o.out_channels, o.out_channels));
-    init_fpn_conv(*p6_);
-    init_fpn_conv(*p7_);
+    auto p6 = extra->register_module("p6", conv3x3s2(p6_in, o.out_channels));
+    auto p7 = extra->register_module("p7", conv3x3s2(o.out_channels, o.out_channels));
+    init_fpn_conv(*p6);
+    init_fpn_conv(*p7);
+    p6_ = InferenceConv(p6);
+    p7_ = InferenceConv(p7);
   }
 }
 
@@ -75,8 +77,8 @@ std::vector<torch::Tensor> FeaturePyramidNetworkImpl::forward(const std::vector<
       results.push_back(torch::max_pool2d(results.back(), /*kernel_size=*/1, /*stride=*/2, /*padding=*/0));
       break;
     case FpnOptions::Extra::kP6P7: {
-      auto p6 = p6_->forward(p6_from_p5_ ? results.back() : x.back());
-      auto p7 = p7_->forward(torch::relu(p6));
+      auto p6 = p6_(p6_from_p5_ ? results.back() : x.back());
+      auto p7 = p7_(torch::relu(p6));
       results.push_back(p6);
       results.push_back(p7);
       break;

@@ -53,7 +53,7 @@ class FeaturePyramidNetworkImpl : public torch::nn::Module {
   FpnOptions options_;
   std::vector<int64_t> in_channels_;
   std::vector<ConvNormAct> inner_, layer_;
-  torch::nn::Conv2d p6_{nullptr}, p7_{nullptr};
+  InferenceConv p6_, p7_;
   bool p6_from_p5_ = true;
 };
 TORCH_MODULE(FeaturePyramidNetwork);

@@ -36,10 +36,38 @@ Norm2d::Norm2d(torch::nn::Module& parent, const std::string& name, int64_t chann
   }
 }
 
-torch::Tensor Norm2d::operator()(const torch::Tensor& x) {
-  if (bn_) return bn_->forward(x);
+torch::Tensor Norm2d::operator()(const torch::Tensor& x) const {
+  if (bn_) return bn_.ptr()->forward(x);
   TORCH_CHECK(frozen_, "Norm2d: called before construction");
-  return frozen_->forward(x);
+  return frozen_.ptr()->forward(x);
+}
+
+bool Norm2d::is_training() const { return bn_ ? bn_->is_training() : frozen_ && frozen_->is_training(); }
+
+bool Norm2d::affine_form(torch::Tensor* scale, torch::Tensor* shift) const {
+  torch::Tensor w, b, mean, var;
+  double eps = 0;
+  if (frozen_) {
+    w = frozen_->weight, b = frozen_->bias, mean = frozen_->running_mean, var = frozen_->running_var;
+    eps = frozen_->eps;
+  } else if (bn_ && !bn_->is_training() && bn_->options.track_running_stats()) {
+    mean = bn_->running_mean, var = bn_->running_var;
+    eps = bn_->options.eps();
+    w = bn_->options.affine() ? bn_->weight : torch::ones_like(var);
+    b = bn_->options.affine() ? bn_->bias : torch::zeros_like(mean);
+  } else {
+    return false;
+  }
+  // torchvision's FrozenBatchNorm2d order of operations (BatchNorm2d's eval formula is the same algebra).
+  *scale = w * (var + eps).rsqrt();
+  *shift = b - mean * *scale;
+  return true;
+}
+
+std::vector<torch::Tensor> Norm2d::state() const {
+  if (frozen_) return {frozen_->weight, frozen_->bias, frozen_->running_mean, frozen_->running_var};
+  if (bn_) return {bn_->weight, bn_->bias, bn_->running_mean, bn_->running_var};
+  return {};
 }
 
 }  // namespace detlab

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace detlab {
 
@@ -47,7 +48,16 @@ class Norm2d {
   Norm2d() = default;
   /*  requires: spec.kind != kNone.  ensures: parent has a child `name` of the chosen type. */
   Norm2d(torch::nn::Module& parent, const std::string& name, int64_t channels, const NormSpec& spec);
-  torch::Tensor operator()(const torch::Tensor& x);
+  torch::Tensor operator()(const torch::Tensor& x) const;
+
+  explicit operator bool() const { return bn_ || frozen_; }
+  bool is_training() const;
+  /*  The layer as y = x * scale + shift per channel (eval-mode statistics), for folding into a convolution.
+      ensures: false (and nothing set) when it has no such form: a BatchNorm2d in train mode or without
+               running statistics. */
+  bool affine_form(torch::Tensor* scale, torch::Tensor* shift) const;
+  /// The tensors affine_form is computed from (to tell when a folded copy is stale).
+  std::vector<torch::Tensor> state() const;
 
  private:
   torch::nn::BatchNorm2d bn_{nullptr};

@@ -64,11 +64,11 @@ ResNet::ResNet(const ResNetOptions& o) : options_(o) {
 
   const bool basic = o.block == ResNetOptions::Block::kBasic;
   const int64_t expansion = basic ? BasicBlockImpl::kExpansion : BottleneckImpl::kExpansion;
-  conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, o.stem_channels, o.stem_kernel)
-                                                          .stride(2)
-                                                          .padding(o.stem_kernel / 2)
-                                                          .bias(false)));
-  bn1_ = Norm2d(*this, "bn1", o.stem_channels, o.norm);
+  auto conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, o.stem_channels, o.stem_kernel)
+                                                             .stride(2)
+                                                             .padding(o.stem_kernel / 2)
+                                                             .bias(false)));
+  stem_ = InferenceConv(conv1, Norm2d(*this, "bn1", o.stem_channels, o.norm));
   int64_t inplanes = o.stem_channels;
   for (int k = 0; k < 4; ++k) {
     TORCH_CHECK(o.layers[k] > 0 && o.widths[k] > 0, "ResNet: stage ", k + 1, " has ", o.layers[k],
@@ -112,7 +112,7 @@ ResNet::ResNet(const ResNetOptions& o) : options_(o) {
 torch::Tensor ResNet::stem(const torch::Tensor& images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "ResNet: expected N x 3 x H x W images, got ",
               images.sizes());
-  auto x = bn1_(conv1_->forward(images)).relu_();
+  auto x = stem_(images).relu_();
   return torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
 }
 

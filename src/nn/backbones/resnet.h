@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nn/backbones/backbone.h"
+#include "nn/backbones/inference_conv.h"
 #include "nn/backbones/norm.h"
 
 namespace detlab {
@@ -62,8 +63,7 @@ class ResNet : public Backbone {
 
  private:
   ResNetOptions options_;
-  torch::nn::Conv2d conv1_{nullptr};
-  Norm2d bn1_;
+  InferenceConv stem_;  // conv1 -> bn1
   std::vector<torch::nn::Sequential> layers_;
   torch::nn::Linear fc_{nullptr};
   int last_needed_ = 4;  // deepest stage forward() has to run

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "nn/backbones/inference_conv.h"
 #include "nn/backbones/norm.h"
 
 namespace detlab {
@@ -30,8 +31,7 @@ class BasicBlockImpl : public torch::nn::Module {
   void zero_init_last_norm();
 
  private:
-  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, down_conv_{nullptr};
-  Norm2d bn1_, bn2_, down_bn_;
+  InferenceConv conv_bn1_, conv_bn2_, downsample_;  // downsample_ empty: identity shortcut
 };
 TORCH_MODULE(BasicBlock);
 
@@ -47,8 +47,7 @@ class BottleneckImpl : public torch::nn::Module {
   void zero_init_last_norm();  // bn3
 
  private:
-  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr}, conv3_{nullptr}, down_conv_{nullptr};
-  Norm2d bn1_, bn2_, bn3_, down_bn_;
+  InferenceConv conv_bn1_, conv_bn2_, conv_bn3_, downsample_;  // downsample_ empty: identity shortcut
 };
 TORCH_MODULE(Bottleneck);
 

@@ -20,13 +20,14 @@ RetinaNetSubnetImpl::RetinaNetSubnetImpl(const RetinaNetHeadOptions& o, int64_t 
     torch::nn::init::normal_(convs_.back()->conv->weight, 0.0, 0.01);
     if (convs_.back()->conv->bias.defined()) convs_.back()->conv->bias.zero_();
   }
-  out_ = register_module(classification ? "cls_logits" : "bbox_reg",
-                         torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, o.num_anchors * columns, 3)
-                                               .padding(1)));
-  torch::nn::init::normal_(out_->weight, 0.0, 0.01);
+  auto out = register_module(classification ? "cls_logits" : "bbox_reg",
+                             torch::nn::Conv2d(torch::nn::Conv2dOptions(o.in_channels, o.num_anchors * columns, 3)
+                                                   .padding(1)));
+  torch::nn::init::normal_(out->weight, 0.0, 0.01);
   // The class prior keeps the initial foreground probability at pi, so that the many easy negatives do not
   // swamp the first iterations (paper, section 4.1 "Initialization").
-  out_->bias.fill_(classification ? -std::log((1.0 - o.prior_probability) / o.prior_probability) : 0.0);
+  out->bias.fill_(classification ? -std::log((1.0 - o.prior_probability) / o.prior_probability) : 0.0);
+  out_ = InferenceConv(out);
 }
 
 std::vector<torch::Tensor> RetinaNetSubnetImpl::forward_levels(const std::vector<torch::Tensor>& features) {
@@ -35,7 +36,7 @@ std::vector<torch::Tensor> RetinaNetSubnetImpl::forward_levels(const std::vector
   for (const auto& f : features) {
     torch::Tensor x = f;
     for (auto& c : convs_) x = c->forward(x);
-    x = out_->forward(x);
+    x = out_(x);
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     out.push_back(x.view({n, -1, columns_, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, columns_}));
   }

@@ -39,7 +39,7 @@ class RetinaNetSubnetImpl : public torch::nn::Module {
  private:
   int64_t columns_;
   std::vector<ConvNormAct> convs_;
-  torch::nn::Conv2d out_{nullptr};
+  InferenceConv out_;
 };
 TORCH_MODULE(RetinaNetSubnet);
 

@@ -25,7 +25,7 @@ SsdScoringHeadImpl::SsdScoringHeadImpl(const SsdHeadOptions& o, int64_t columns)
       torch::nn::init::xavier_uniform_(conv->weight);  // torchvision's _xavier_init
       conv->bias.zero_();
       module_list_->push_back(conv);
-      predictors_.push_back([conv](const torch::Tensor& x) mutable { return conv->forward(x); });
+      predictors_.push_back(InferenceConv(conv));
     } else {
       // torchvision's _prediction_block: Sequential(Conv2dNormActivation(depthwise, ReLU6), Conv2d 1x1).
       auto block = std::make_shared<torch::nn::Module>("prediction_block");
@@ -38,8 +38,7 @@ SsdScoringHeadImpl::SsdScoringHeadImpl(const SsdHeadOptions& o, int64_t columns)
         if (conv->bias.defined()) conv->bias.zero_();
       }
       module_list_->push_back(block);
-      predictors_.push_back(
-          [dw, pw](const torch::Tensor& x) mutable { return pw->forward(relu6_(dw->forward(x))); });
+      predictors_.push_back([dw, pw = InferenceConv(pw)](const torch::Tensor& x) { return pw(relu6_(dw.ptr()->forward(x))); });
     }
   }
 }
