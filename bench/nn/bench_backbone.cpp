@@ -180,7 +180,9 @@ int main(int argc, char** argv) {
       if (kv.first == "seed") continue;
       diff = std::max(diff, out.count(kv.first) ? rel_diff(out.at(kv.first), kv.second) : INFINITY);
     }
-    all_ok = all_ok && diff <= 1e-4;  // the parity tests' tolerance (tests/nn/tv_fixture.h)
+    // The parity tests' tolerances: 1e-4 (tests/nn/tv_fixture.h), 2e-4 for the 50-layer FPN, whose float32
+    // outputs are themselves that far from float64 (tests/nn/test_backbone_fpn.cpp).
+    all_ok = all_ok && diff <= (n == "resnet50_fpn" ? 2e-4 : 1e-4);
     std::printf("| %-20s | %11lld | %15.2g |\n", n.c_str(), static_cast<long long>(c.parameters), diff);
     cases.emplace(n, std::move(c));
   }
@@ -224,7 +226,7 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     }
   }
-  std::printf("\noutputs %s torchvision's (max |diff| <= 1e-4 x max(1, max |torchvision|))\n",
+  std::printf("\noutputs %s torchvision's (max |diff| <= 1e-4 x max(1, max |torchvision|), 2e-4 for resnet50_fpn)\n",
               all_ok ? "match" : "DO NOT match");
   return all_ok ? 0 : 1;
 }

@@ -29,8 +29,9 @@ bool inference_path(const torch::nn::Module& module);
 ///
 /// ensures: the two paths agree up to float rounding (tests/nn/test_inference_conv.cpp); on the CPU inference
 ///          path the output is channels-last (callers that need NCHW call .contiguous()).
-/// The folded weights are cached and rebuilt when a source tensor changes (its storage or its version counter:
-/// load_state_dict, optimizer steps, to(device)). Thread safety: concurrent calls are safe (the cache is guarded).
+/// The folded weights are cached (one extra copy of the weights) and rebuilt when a source tensor changes (its
+/// storage or its version counter: load_state_dict, optimizer steps, to(device)).
+/// Thread safety: concurrent calls are safe (the cache is guarded).
 class InferenceConv {
  public:
   InferenceConv() = default;
