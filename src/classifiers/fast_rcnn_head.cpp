@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 
+#include "config/checked.h"
 #include "core/box_ops.h"
 #include "core/error.h"
 #include "pipeline/registries.h"
@@ -24,10 +25,6 @@ namespace detlab {
 namespace {
 
 constexpr const char* kWeightsFile = "fast_rcnn_head.pt";
-
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
 
 /// The head's modules under the names torchvision's RoIHeads gives them (box_head, box_predictor).
 class HeadModule : public torch::nn::Module {
@@ -250,11 +247,13 @@ RoiHeadsOptions parse_roi_sampling(const Config& node, const RoiHeadsOptions& de
   r.bg_iou_thresh = node.get<double>("bg_iou", r.bg_iou_thresh);
   r.bg_iou_lo = node.get<double>("bg_iou_lo", r.bg_iou_lo);
   r.add_gt_proposals = node.get<bool>("add_gt_proposals", r.add_gt_proposals);
-  if (r.batch_size_per_image <= 0) bad(node, "batch_size_per_image", "must be positive");
-  if (!(r.positive_fraction > 0 && r.positive_fraction <= 1)) bad(node, "positive_fraction", "must be in (0, 1]");
+  if (r.batch_size_per_image <= 0) config_error(node, "batch_size_per_image", "must be positive");
+  if (!(r.positive_fraction > 0 && r.positive_fraction <= 1)) {
+    config_error(node, "positive_fraction", "must be in (0, 1]");
+  }
   if (!(r.bg_iou_lo >= 0 && r.bg_iou_lo <= r.bg_iou_thresh && r.bg_iou_thresh <= r.fg_iou_thresh &&
         r.fg_iou_thresh <= 1))
-    bad(node, "fg_iou", "need 0 <= bg_iou_lo <= bg_iou <= fg_iou <= 1");
+    config_error(node, "fg_iou", "need 0 <= bg_iou_lo <= bg_iou <= fg_iou <= 1");
   return r;
 }
 
@@ -265,7 +264,7 @@ FastRcnnHeadOptions parse_fast_rcnn_head(const Config& node, const BuildContext&
   o.in_shape = ctx.region_shape;
   if (node.has("in_features")) {
     const int64_t d = node.get<int64_t>("in_features");
-    if (d <= 0) bad(node, "in_features", "must be positive");
+    if (d <= 0) config_error(node, "in_features", "must be positive");
     o.in_shape = {d};
   }
   if (o.in_shape.empty())
@@ -273,19 +272,19 @@ FastRcnnHeadOptions parse_fast_rcnn_head(const Config& node, const BuildContext&
                      "fast_rcnn_head needs the region feature size: a torch feature stage (roi_pool, roi_align, "
                      "cnn_crop) or in_features: D");
   o.representation_size = node.get<int64_t>("representation_size", o.representation_size);
-  if (o.representation_size < 0) bad(node, "representation_size", "must be >= 0 (0: no fc6 / fc7)");
+  if (o.representation_size < 0) config_error(node, "representation_size", "must be >= 0 (0: no fc6 / fc7)");
   if (node.has("sampling")) o.roi_heads = parse_roi_sampling(node.child("sampling"), o.roi_heads);
   o.roi_heads.box_loss_beta = node.get<double>("box_loss_beta", o.roi_heads.box_loss_beta);
-  if (!(o.roi_heads.box_loss_beta >= 0)) bad(node, "box_loss_beta", "must be >= 0");
+  if (!(o.roi_heads.box_loss_beta >= 0)) config_error(node, "box_loss_beta", "must be >= 0");
   if (node.has("fit")) {
     const Config f = node.child("fit");
     o.epochs = f.get<int>("epochs", o.epochs);
     o.lr = f.get<double>("lr", o.lr);
     o.weight_decay = f.get<double>("weight_decay", o.weight_decay);
     o.batch_size = f.get<int>("batch_size", o.batch_size);
-    if (o.epochs < 1) bad(f, "epochs", "must be >= 1");
-    if (!(o.lr > 0)) bad(f, "lr", "must be positive");
-    if (o.batch_size < 1) bad(f, "batch_size", "must be >= 1");
+    if (o.epochs < 1) config_error(f, "epochs", "must be >= 1");
+    if (!(o.lr > 0)) config_error(f, "lr", "must be positive");
+    if (o.batch_size < 1) config_error(f, "batch_size", "must be >= 1");
   }
   return o;
 }

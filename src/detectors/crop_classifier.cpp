@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/checked.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -49,28 +50,25 @@ TrainOptions default_train() {
 CropClassifierOptions parse_crop_classifier(const Config& node, const std::vector<std::string>& object_classes) {
   CropClassifierOptions o;
   o.train = default_train();
-  auto bad = [&](const std::string& key, const std::string& msg) {
-    throw InputError(node.file(), node.child_path(key), msg);
-  };
   if (!node.is_map()) throw InputError(node.file(), node.path(), "expected a map {type: crop_classifier, ...}");
   const std::string type = node.get<std::string>("type", kType);
-  if (type != kType) bad("type", "unknown classifier type '" + type + "' (known: crop_classifier)");
+  if (type != kType) config_error(node, "type", "unknown classifier type '" + type + "' (known: crop_classifier)");
   o.backbone = node.get<std::string>("backbone", o.backbone);
   const std::vector<std::string> names = backbone_names();
   if (std::find(names.begin(), names.end(), o.backbone) == names.end()) {
     std::string known;
     for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    bad("backbone", "unknown backbone '" + o.backbone + "' (known: " + known + ")");
+    config_error(node, "backbone", "unknown backbone '" + o.backbone + "' (known: " + known + ")");
   }
   o.feature = node.get<std::string>("feature", o.feature);
   if (node.has("crop")) o.crop = parse_crop_options(node.child("crop"));
   if (node.has("input")) o.input = parse_transform(node.child("input"));
   if (node.has("train")) o.train = parse_train_options(node.child("train"));
   o.label_smoothing = node.get<float>("label_smoothing", o.label_smoothing);
-  if (!(o.label_smoothing >= 0 && o.label_smoothing < 1)) bad("label_smoothing", "must be in [0, 1)");
+  if (!(o.label_smoothing >= 0 && o.label_smoothing < 1)) config_error(node, "label_smoothing", "must be in [0, 1)");
   o.device = node.get<std::string>("device", o.device);
   (void)parse_device(o.device);
-  if (object_classes.empty()) bad("type", "the data set has no classes");
+  if (object_classes.empty()) config_error(node, "type", "the data set has no classes");
   o.class_names = object_classes;
   o.class_names.push_back("background");
   o.config_hash = node.hash();

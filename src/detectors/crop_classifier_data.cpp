@@ -10,6 +10,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "config/checked.h"
 #include "config/config.h"
 #include "core/box_ops.h"
 #include "core/error.h"
@@ -51,15 +52,20 @@ CropOptions parse_crop_options(const Config& node) {
   o.per_class = node.get<int>("per_class", o.per_class);
   o.min_box = node.get<int>("min_box", o.min_box);
   o.scale = node.get<float>("scale", o.scale);
-  auto bad = [&](const char* key, const std::string& msg) { throw InputError(node.file(), node.child_path(key), msg); };
-  if (o.size < 8 || o.size > 1024) bad("size", "must be in [8, 1024]");
-  if (!(o.context >= 0 && o.context <= 2)) bad("context", "must be in [0, 2] (a fraction of the box side)");
-  if (o.background_per_image < 0) bad("background_per_image", "must be >= 0");
-  if (!(o.background_max_iou >= 0 && o.background_max_iou < 1)) bad("background_max_iou", "must be in [0, 1)");
-  if (!(o.background_max_cover >= 0 && o.background_max_cover <= 1)) bad("background_max_cover", "must be in [0, 1]");
-  if (o.per_class < 0) bad("per_class", "must be >= 0 (0: natural class counts)");
-  if (o.min_box < 1) bad("min_box", "must be >= 1");
-  if (!(o.scale >= 0 && o.scale <= 8)) bad("scale", "must be in [0, 8] (0: warp each box to the crop)");
+  if (o.size < 8 || o.size > 1024) config_error(node, "size", "must be in [8, 1024]");
+  if (!(o.context >= 0 && o.context <= 2)) {
+    config_error(node, "context", "must be in [0, 2] (a fraction of the box side)");
+  }
+  if (o.background_per_image < 0) config_error(node, "background_per_image", "must be >= 0");
+  if (!(o.background_max_iou >= 0 && o.background_max_iou < 1)) {
+    config_error(node, "background_max_iou", "must be in [0, 1)");
+  }
+  if (!(o.background_max_cover >= 0 && o.background_max_cover <= 1)) {
+    config_error(node, "background_max_cover", "must be in [0, 1]");
+  }
+  if (o.per_class < 0) config_error(node, "per_class", "must be >= 0 (0: natural class counts)");
+  if (o.min_box < 1) config_error(node, "min_box", "must be >= 1");
+  if (!(o.scale >= 0 && o.scale <= 8)) config_error(node, "scale", "must be in [0, 8] (0: warp each box to the crop)");
   return o;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "classifiers/fast_rcnn_head.h"
 #include "core/error.h"
 #include "features/backbone.h"
@@ -14,10 +15,6 @@
 namespace detlab {
 
 namespace {
-
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
 
 /// Predictor columns (background first) and the label map for the data set's classes.
 void map_classes(const Config& node, const std::vector<std::string>& class_names, FasterRcnnOptions& m) {
@@ -30,7 +27,7 @@ void map_classes(const Config& node, const std::vector<std::string>& class_names
   std::vector<std::string> columns;
   if (c.is_scalar()) {
     const std::string s = c.as<std::string>();
-    if (s != "coco") bad(node, "model_classes", "expected coco or a list of class names, got '" + s + "'");
+    if (s != "coco") config_error(node, "model_classes", "expected coco or a list of class names, got '" + s + "'");
     columns = coco_category_names();
   } else {
     columns = {"__background__"};
@@ -39,7 +36,9 @@ void map_classes(const Config& node, const std::vector<std::string>& class_names
   m.num_classes = static_cast<int64_t>(columns.size());
   for (const std::string& name : class_names) {
     const auto it = std::find(columns.begin() + 1, columns.end(), name);
-    if (it == columns.end()) bad(node, "model_classes", "the model has no class '" + name + "' of the data set");
+    if (it == columns.end()) {
+      config_error(node, "model_classes", "the model has no class '" + name + "' of the data set");
+    }
     m.label_map.push_back(static_cast<int64_t>(it - columns.begin()));
   }
 }
@@ -59,7 +58,7 @@ FasterRcnnDetectorOptions parse_faster_rcnn(const Config& node, const std::vecto
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("type", o.backbone);
     const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) bad(b, "type", "unknown backbone");
+    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "type", "unknown backbone");
     BackboneOptions parsed = parse_backbone_options(b);
     if (!b.has("norm")) parsed.norm = o.backbone_options.norm;
     if (!b.has("trainable_layers")) parsed.trainable_layers = o.backbone_options.trainable_layers;
@@ -70,7 +69,7 @@ FasterRcnnDetectorOptions parse_faster_rcnn(const Config& node, const std::vecto
   map_classes(node, class_names, m);
   if (node.has("rpn")) {
     const RpnStageOptions r = parse_rpn(node.child("rpn"));
-    if (!r.model.empty()) bad(node.child("rpn"), "model", "a faster_rcnn detector trains its own RPN");
+    if (!r.model.empty()) config_error(node.child("rpn"), "model", "a faster_rcnn detector trains its own RPN");
     m.rpn = r.rpn;
     m.rpn_features = r.in_features;
     o.rpn_anchors_given = r.anchors_given;
@@ -83,19 +82,21 @@ FasterRcnnDetectorOptions parse_faster_rcnn(const Config& node, const std::vecto
     m.box_roi_pool.sampling_ratio = p.get<int64_t>("sampling_ratio", m.box_roi_pool.sampling_ratio);
     m.box_roi_pool.canonical_scale = p.get<int64_t>("canonical_scale", m.box_roi_pool.canonical_scale);
     m.box_roi_pool.canonical_level = p.get<int64_t>("canonical_level", m.box_roi_pool.canonical_level);
-    if (m.box_roi_pool.featmap_names.empty()) bad(p, "featmaps", "must name at least one map");
-    if (m.box_roi_pool.output_size <= 0) bad(p, "output_size", "must be positive");
+    if (m.box_roi_pool.featmap_names.empty()) config_error(p, "featmaps", "must name at least one map");
+    if (m.box_roi_pool.output_size <= 0) config_error(p, "output_size", "must be positive");
   }
   m.representation_size = node.get<int64_t>("representation_size", m.representation_size);
-  if (m.representation_size <= 0) bad(node, "representation_size", "must be positive");
+  if (m.representation_size <= 0) config_error(node, "representation_size", "must be positive");
   if (node.has("roi_heads")) {
     const Config h = node.child("roi_heads");
     if (h.has("sampling")) m.roi_heads = parse_roi_sampling(h.child("sampling"), m.roi_heads);
     m.roi_heads.box_loss_beta = h.get<double>("box_loss_beta", m.roi_heads.box_loss_beta);
     m.roi_heads.score_thresh = h.get<double>("score_thresh", m.roi_heads.score_thresh);
     m.roi_heads.nms_thresh = h.get<double>("nms_iou", m.roi_heads.nms_thresh);
-    if (!(m.roi_heads.score_thresh >= 0 && m.roi_heads.score_thresh < 1)) bad(h, "score_thresh", "must be in [0, 1)");
-    if (!(m.roi_heads.nms_thresh > 0 && m.roi_heads.nms_thresh <= 1)) bad(h, "nms_iou", "must be in (0, 1]");
+    if (!(m.roi_heads.score_thresh >= 0 && m.roi_heads.score_thresh < 1)) {
+      config_error(h, "score_thresh", "must be in [0, 1)");
+    }
+    if (!(m.roi_heads.nms_thresh > 0 && m.roi_heads.nms_thresh <= 1)) config_error(h, "nms_iou", "must be in (0, 1]");
   }
   m.roi_heads.detections_per_img = o.net.max_per_image;
   return o;

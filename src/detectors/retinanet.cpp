@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/weights/weight_file.h"
@@ -13,25 +14,14 @@ namespace detlab {
 
 namespace {
 
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
 ResNetOptions resnet_preset(const Config& node, const std::string& name) {
   if (name == "resnet18") return resnet_options(18);
   if (name == "resnet34") return resnet_options(34);
   if (name == "resnet50") return resnet_options(50);
   if (name == "resnet101") return resnet_options(101);
   if (name == "small_resnet") return small_resnet_options();
-  bad(node, "backbone.name", "expected resnet18, resnet34, resnet50, resnet101 or small_resnet, got '" + name + "'");
-}
-
-NormKind parse_norm(const Config& node, const std::string& key, NormKind fallback) {
-  if (!node.has(key)) return fallback;
-  const std::string s = node.get<std::string>(key);
-  if (s == "batch_norm") return NormKind::kBatchNorm;
-  if (s == "frozen_batch_norm") return NormKind::kFrozenBatchNorm;
-  bad(node, key, "expected batch_norm or frozen_batch_norm, got '" + s + "'");
+  config_error(node, "backbone.name",
+               "expected resnet18, resnet34, resnet50, resnet101 or small_resnet, got '" + name + "'");
 }
 
 }  // namespace
@@ -40,7 +30,7 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
   RetinaNetDetectorOptions o;
   RetinaNetOptions& m = o.model;
   m.num_classes = static_cast<int64_t>(class_names.size());
-  if (m.num_classes <= 0) bad(node, "type", "the data set has no classes");
+  if (m.num_classes <= 0) config_error(node, "type", "the data set has no classes");
   o.net = parse_network_detector(node, class_names, o.net);  // GeneralizedRCNNTransform's defaults
 
   std::vector<int64_t> returned{2, 3, 4};  // C3..C5 (torchvision's returned_layers)
@@ -48,16 +38,19 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("name", o.backbone);
     o.resnet = resnet_preset(node, o.backbone);
-    o.resnet.norm.kind = parse_norm(b, "norm", o.resnet.norm.kind);
+    o.resnet.norm.kind = norm_kind_from_name(get_choice(b, "norm", norm_kind_name(o.resnet.norm.kind),
+        {"batch_norm", "frozen_batch_norm"}));
     o.resnet.norm.eps = b.get<double>("bn_eps", o.resnet.norm.eps);
     o.resnet.trainable_layers = b.get<int>("trainable_layers", o.resnet.trainable_layers);
     returned = b.get<std::vector<int64_t>>("returned_layers", returned);
     o.backbone_weights = b.get<std::string>("weights", o.backbone_weights);
-    if (!(o.resnet.norm.eps >= 0)) bad(b, "bn_eps", "must be >= 0");
-    if (o.resnet.trainable_layers < 0 || o.resnet.trainable_layers > 5) bad(b, "trainable_layers", "must be in [0, 5]");
+    if (!(o.resnet.norm.eps >= 0)) config_error(b, "bn_eps", "must be >= 0");
+    if (o.resnet.trainable_layers < 0 || o.resnet.trainable_layers > 5) {
+      config_error(b, "trainable_layers", "must be in [0, 5]");
+    }
     if (returned.empty() || !std::is_sorted(returned.begin(), returned.end()) || returned.front() < 1 ||
         returned.back() > 4 || std::adjacent_find(returned.begin(), returned.end()) != returned.end())
-      bad(b, "returned_layers", "expected increasing stage numbers in 1..4, e.g. [2, 3, 4]");
+      config_error(b, "returned_layers", "expected increasing stage numbers in 1..4, e.g. [2, 3, 4]");
   } else {
     o.resnet = resnet_options(50);
   }
@@ -70,7 +63,7 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     const Config f = node.child("fpn");
     o.fpn.out_channels = f.get<int64_t>("out_channels", o.fpn.out_channels);
     o.fpn.p6p7_from_c5 = f.get<bool>("p6p7_from_c5", o.fpn.p6p7_from_c5);
-    if (o.fpn.out_channels <= 0) bad(f, "out_channels", "must be positive");
+    if (o.fpn.out_channels <= 0) config_error(f, "out_channels", "must be positive");
   }
 
   std::vector<double> sizes{32, 64, 128, 256, 512}, ratios{0.5, 1.0, 2.0};
@@ -81,15 +74,15 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     scales_per_octave = a.get<int>("scales_per_octave", scales_per_octave);
     ratios = a.get<std::vector<double>>("aspect_ratios", ratios);
     for (double s : sizes)
-      if (!(s > 0)) bad(a, "sizes", "must be positive");
+      if (!(s > 0)) config_error(a, "sizes", "must be positive");
     for (double r : ratios)
-      if (!(r > 0)) bad(a, "aspect_ratios", "must be positive");
-    if (scales_per_octave < 1) bad(a, "scales_per_octave", "must be >= 1");
-    if (ratios.empty()) bad(a, "aspect_ratios", "needs at least one ratio");
+      if (!(r > 0)) config_error(a, "aspect_ratios", "must be positive");
+    if (scales_per_octave < 1) config_error(a, "scales_per_octave", "must be >= 1");
+    if (ratios.empty()) config_error(a, "aspect_ratios", "needs at least one ratio");
   }
   const size_t levels = returned.size() + 2;  // P6, P7
   if (sizes.size() != levels)
-    bad(node, "anchors.sizes", "need one base size per pyramid level (" + std::to_string(levels) + ")");
+    config_error(node, "anchors.sizes", "need one base size per pyramid level (" + std::to_string(levels) + ")");
   m.anchors = retinanet_anchors(sizes, scales_per_octave, ratios);
 
   if (node.has("head")) {
@@ -100,10 +93,12 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
       const std::string norm = h.get<std::string>("norm");
       if (norm == "none") m.head_norm.kind = NormKind::kNone;
       else if (norm == "batch_norm") m.head_norm.kind = NormKind::kBatchNorm;  // one BN shared by all levels
-      else bad(h, "norm", "expected none or batch_norm, got '" + norm + "'");
+      else config_error(h, "norm", "expected none or batch_norm, got '" + norm + "'");
     }
-    if (m.head_convs < 0) bad(h, "num_convs", "must be >= 0");
-    if (!(m.prior_probability > 0 && m.prior_probability < 1)) bad(h, "prior_probability", "must be in (0, 1)");
+    if (m.head_convs < 0) config_error(h, "num_convs", "must be >= 0");
+    if (!(m.prior_probability > 0 && m.prior_probability < 1)) {
+      config_error(h, "prior_probability", "must be in (0, 1)");
+    }
   }
   if (node.has("loss")) {
     const Config l = node.child("loss");
@@ -116,13 +111,13 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     if (box == "l1") m.box_loss = RetinaNetOptions::BoxLoss::kL1;
     else if (box == "smooth_l1") m.box_loss = RetinaNetOptions::BoxLoss::kSmoothL1;
     else if (box == "giou") m.box_loss = RetinaNetOptions::BoxLoss::kGiou;
-    else bad(l, "box_loss", "expected l1, smooth_l1 or giou, got '" + box + "'");
-    if (!(m.focal.gamma >= 0)) bad(l, "gamma", "must be >= 0");
-    if (!(m.focal.alpha <= 1)) bad(l, "alpha", "must be <= 1 (< 0 disables the weighting)");
+    else config_error(l, "box_loss", "expected l1, smooth_l1 or giou, got '" + box + "'");
+    if (!(m.focal.gamma >= 0)) config_error(l, "gamma", "must be >= 0");
+    if (!(m.focal.alpha <= 1)) config_error(l, "alpha", "must be <= 1 (< 0 disables the weighting)");
     if (!(m.matcher.low_threshold > 0 && m.matcher.low_threshold <= m.matcher.high_threshold &&
           m.matcher.high_threshold <= 1))
-      bad(l, "bg_iou_thresh", "need 0 < bg_iou_thresh <= fg_iou_thresh <= 1");
-    if (!(m.smooth_l1_beta >= 0)) bad(l, "smooth_l1_beta", "must be >= 0");
+      config_error(l, "bg_iou_thresh", "need 0 < bg_iou_thresh <= fg_iou_thresh <= 1");
+    if (!(m.smooth_l1_beta >= 0)) config_error(l, "smooth_l1_beta", "must be >= 0");
   }
   if (node.has("postprocess")) {
     const Config p = node.child("postprocess");
@@ -130,10 +125,10 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     m.nms_thresh = p.get<double>("nms_thresh", m.nms_thresh);
     m.topk_candidates = p.get<int64_t>("topk_candidates", m.topk_candidates);
     m.detections_per_img = p.get<int64_t>("detections_per_img", m.detections_per_img);
-    if (!(m.score_thresh >= 0 && m.score_thresh < 1)) bad(p, "score_thresh", "must be in [0, 1)");
-    if (!(m.nms_thresh > 0 && m.nms_thresh <= 1)) bad(p, "nms_thresh", "must be in (0, 1]");
-    if (m.topk_candidates <= 0) bad(p, "topk_candidates", "must be positive");
-    if (m.detections_per_img <= 0) bad(p, "detections_per_img", "must be positive");
+    if (!(m.score_thresh >= 0 && m.score_thresh < 1)) config_error(p, "score_thresh", "must be in [0, 1)");
+    if (!(m.nms_thresh > 0 && m.nms_thresh <= 1)) config_error(p, "nms_thresh", "must be in (0, 1]");
+    if (m.topk_candidates <= 0) config_error(p, "topk_candidates", "must be positive");
+    if (m.detections_per_img <= 0) config_error(p, "detections_per_img", "must be positive");
   }
   return o;
 }

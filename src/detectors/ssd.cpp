@@ -3,6 +3,7 @@
 // build_ssd: YAML -> SsdDetectorOptions -> SsdVgg / SsdLiteMobileNet + Ssd -> NetworkDetector.
 #include "detectors/ssd.h"
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "nn/weights/weight_file.h"
 
@@ -10,15 +11,11 @@ namespace detlab {
 
 namespace {
 
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
 std::vector<std::vector<double>> read_lists(const Config& node, const std::string& key,
                                             std::vector<std::vector<double>> fallback) {
   if (!node.has(key)) return fallback;
   const Config c = node.child(key);
-  if (!c.is_sequence() || c.size() == 0) bad(node, key, "expected a list of lists, e.g. [[2], [2, 3]]");
+  if (!c.is_sequence() || c.size() == 0) config_error(node, key, "expected a list of lists, e.g. [[2], [2, 3]]");
   std::vector<std::vector<double>> out;
   for (size_t i = 0; i < c.size(); ++i) out.push_back(c.at(i).as<std::vector<double>>());
   return out;
@@ -66,17 +63,17 @@ void parse_backbone(const Config& b, SsdDetectorOptions* o) {
     v.fc_channels = b.get<int64_t>("fc_channels", v.fc_channels);
     v.fc_dilation = b.get<int64_t>("fc_dilation", v.fc_dilation);
     v.l2_scale = b.get<double>("l2_scale", v.l2_scale);
-    if (v.fc_channels <= 0) bad(b, "fc_channels", "must be positive");
-    if (v.fc_dilation <= 0) bad(b, "fc_dilation", "must be positive");
+    if (v.fc_channels <= 0) config_error(b, "fc_channels", "must be positive");
+    if (v.fc_dilation <= 0) config_error(b, "fc_dilation", "must be positive");
     if (b.has("extras")) {
       v.extras.clear();
       for (const auto& e : read_lists(b, "extras", {})) {
-        if (e.size() != 5) bad(b, "extras", "each extra layer is [mid, out, kernel, stride, padding]");
+        if (e.size() != 5) config_error(b, "extras", "each extra layer is [mid, out, kernel, stride, padding]");
         v.extras.push_back({static_cast<int64_t>(e[0]), static_cast<int64_t>(e[1]), static_cast<int64_t>(e[2]),
                             static_cast<int64_t>(e[3]), static_cast<int64_t>(e[4])});
         const auto& x = v.extras.back();
         if (x.mid_channels <= 0 || x.out_channels <= 0 || x.kernel <= 0 || x.stride <= 0 || x.padding < 0)
-          bad(b, "extras", "sizes must be positive (padding >= 0)");
+          config_error(b, "extras", "sizes must be positive (padding >= 0)");
       }
     }
   } else {
@@ -85,9 +82,9 @@ void parse_backbone(const Config& b, SsdDetectorOptions* o) {
     m.mobilenet.width_mult = b.get<double>("width_mult", m.mobilenet.width_mult);
     m.mobilenet.reduced_tail = b.get<bool>("reduced_tail", m.mobilenet.reduced_tail);
     m.extra_channels = b.get<std::vector<int64_t>>("extra_channels", m.extra_channels);
-    if (!(m.mobilenet.width_mult > 0)) bad(b, "width_mult", "must be positive");
+    if (!(m.mobilenet.width_mult > 0)) config_error(b, "width_mult", "must be positive");
     for (int64_t c : m.extra_channels)
-      if (c <= 0) bad(b, "extra_channels", "must be positive");
+      if (c <= 0) config_error(b, "extra_channels", "must be positive");
   }
 }
 
@@ -96,7 +93,7 @@ void parse_backbone(const Config& b, SsdDetectorOptions* o) {
 SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>& class_names) {
   SsdDetectorOptions o;
   o.model.num_classes = static_cast<int64_t>(class_names.size());
-  if (o.model.num_classes <= 0) bad(node, "type", "the data set has no classes");
+  if (o.model.num_classes <= 0) config_error(node, "type", "the data set has no classes");
   const Config* bnode = nullptr;
   Config backbone_node;
   if (node.has("backbone")) {
@@ -105,12 +102,13 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
     o.backbone = backbone_node.get<std::string>("name", o.backbone);
   }
   if (!is_vgg(o.backbone) && !is_mobilenet(o.backbone))
-    bad(node, "backbone.name", "expected vgg16, small_vgg, mobilenet_v3_large or mobilenet_v3_small, got '" +
+    config_error(node, "backbone.name", "expected vgg16, small_vgg, mobilenet_v3_large or mobilenet_v3_small, got '" +
                                    o.backbone + "'");
   set_defaults(o.backbone, &o);
   o.net = parse_network_detector(node, class_names, o.net);
   if (o.net.transform.fixed_width <= 0 || o.net.transform.fixed_height <= 0)
-    bad(node, "input", "SSD needs a fixed input size (input.fixed_size): its default boxes tile the whole input");
+    config_error(node, "input",
+                 "SSD needs a fixed input size (input.fixed_size): its default boxes tile the whole input");
   if (bnode) parse_backbone(*bnode, &o);
 
   SsdOptions& m = o.model;
@@ -119,7 +117,7 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
     const std::string type = h.get<std::string>("type", m.head == SsdHeadOptions::Kind::kLite ? "lite" : "conv");
     if (type == "conv") m.head = SsdHeadOptions::Kind::kConv;
     else if (type == "lite") m.head = SsdHeadOptions::Kind::kLite;
-    else bad(h, "type", "expected conv or lite, got '" + type + "'");
+    else config_error(h, "type", "expected conv or lite, got '" + type + "'");
   }
   if (node.has("anchors")) {
     const Config a = node.child("anchors");
@@ -136,27 +134,29 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
       m.anchors.steps.clear();
     for (const auto& r : m.anchors.aspect_ratios)
       for (double x : r)
-        if (!(x > 0)) bad(a, "aspect_ratios", "must be positive");
+        if (!(x > 0)) config_error(a, "aspect_ratios", "must be positive");
     if (!(m.anchors.min_ratio > 0 && m.anchors.min_ratio <= m.anchors.max_ratio))
-      bad(a, "min_ratio", "need 0 < min_ratio <= max_ratio");
+      config_error(a, "min_ratio", "need 0 < min_ratio <= max_ratio");
     if (!m.anchors.scales.empty() && m.anchors.scales.size() != m.anchors.aspect_ratios.size() + 1)
-      bad(a, "scales", "need one more scale than feature maps (" + std::to_string(m.anchors.aspect_ratios.size() + 1) +
+      config_error(a, "scales",
+                   "need one more scale than feature maps (" + std::to_string(m.anchors.aspect_ratios.size() + 1) +
                            ")");
     if (!m.anchors.steps.empty() && m.anchors.steps.size() != m.anchors.aspect_ratios.size())
-      bad(a, "steps", "need one step per feature map (" + std::to_string(m.anchors.aspect_ratios.size()) + ")");
+      config_error(a, "steps",
+                   "need one step per feature map (" + std::to_string(m.anchors.aspect_ratios.size()) + ")");
   }
   const size_t maps = is_vgg(o.backbone) ? 2 + o.vgg.extras.size() : 2 + o.mobilenet.extra_channels.size();
   if (m.anchors.aspect_ratios.size() != maps)
-    bad(node, "anchors.aspect_ratios", "the backbone gives " + std::to_string(maps) + " feature maps but " +
+    config_error(node, "anchors.aspect_ratios", "the backbone gives " + std::to_string(maps) + " feature maps but " +
                                            std::to_string(m.anchors.aspect_ratios.size()) + " lists are given");
   if (node.has("loss")) {
     const Config l = node.child("loss");
     m.iou_thresh = l.get<double>("iou_thresh", m.iou_thresh);
     m.loss.neg_to_pos = l.get<double>("neg_to_pos", m.loss.neg_to_pos);
     m.loss.smooth_l1_beta = l.get<double>("smooth_l1_beta", m.loss.smooth_l1_beta);
-    if (!(m.iou_thresh > 0 && m.iou_thresh <= 1)) bad(l, "iou_thresh", "must be in (0, 1]");
-    if (!(m.loss.neg_to_pos >= 0)) bad(l, "neg_to_pos", "must be >= 0");
-    if (!(m.loss.smooth_l1_beta >= 0)) bad(l, "smooth_l1_beta", "must be >= 0");
+    if (!(m.iou_thresh > 0 && m.iou_thresh <= 1)) config_error(l, "iou_thresh", "must be in (0, 1]");
+    if (!(m.loss.neg_to_pos >= 0)) config_error(l, "neg_to_pos", "must be >= 0");
+    if (!(m.loss.smooth_l1_beta >= 0)) config_error(l, "smooth_l1_beta", "must be >= 0");
   }
   if (node.has("postprocess")) {
     const Config p = node.child("postprocess");
@@ -164,10 +164,10 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
     m.post.nms_thresh = p.get<double>("nms_thresh", m.post.nms_thresh);
     m.post.topk_candidates = p.get<int64_t>("topk_candidates", m.post.topk_candidates);
     m.post.detections_per_img = p.get<int64_t>("detections_per_img", m.post.detections_per_img);
-    if (!(m.post.score_thresh >= 0 && m.post.score_thresh < 1)) bad(p, "score_thresh", "must be in [0, 1)");
-    if (!(m.post.nms_thresh > 0 && m.post.nms_thresh <= 1)) bad(p, "nms_thresh", "must be in (0, 1]");
-    if (m.post.topk_candidates <= 0) bad(p, "topk_candidates", "must be positive");
-    if (m.post.detections_per_img <= 0) bad(p, "detections_per_img", "must be positive");
+    if (!(m.post.score_thresh >= 0 && m.post.score_thresh < 1)) config_error(p, "score_thresh", "must be in [0, 1)");
+    if (!(m.post.nms_thresh > 0 && m.post.nms_thresh <= 1)) config_error(p, "nms_thresh", "must be in (0, 1]");
+    if (m.post.topk_candidates <= 0) config_error(p, "topk_candidates", "must be positive");
+    if (m.post.detections_per_img <= 0) config_error(p, "detections_per_img", "must be positive");
   }
   return o;
 }

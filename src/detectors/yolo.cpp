@@ -5,30 +5,12 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "core/error.h"
 
 namespace detlab {
 
 namespace {
-
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
-int64_t positive(const Config& node, const std::string& key, int64_t fallback) {
-  const auto v = node.get<int64_t>(key, fallback);
-  if (v <= 0) bad(node, key, "must be positive, got " + std::to_string(v));
-  return v;
-}
-
-NormKind parse_norm(const Config& node, const std::string& key, NormKind fallback) {
-  if (!node.has(key)) return fallback;
-  const std::string s = node.get<std::string>(key);
-  if (s == "batch_norm") return NormKind::kBatchNorm;
-  if (s == "frozen_batch_norm") return NormKind::kFrozenBatchNorm;
-  if (s == "none") return NormKind::kNone;
-  bad(node, key, "expected batch_norm, frozen_batch_norm or none, got '" + s + "'");
-}
 
 NetworkDetectorOptions yolo_defaults() {
   NetworkDetectorOptions d;
@@ -44,38 +26,39 @@ YoloDetectorOptions parse_yolo(const Config& node, const std::vector<std::string
   o.net = parse_network_detector(node, class_names, yolo_defaults());
   const TransformOptions& t = o.net.transform;
   if (t.fixed_width <= 0 || t.fixed_height <= 0)
-    bad(node, "input", "YOLO needs a fixed input size (input.fixed_size), as the grid spans the whole image");
+    config_error(node, "input", "YOLO needs a fixed input size (input.fixed_size), as the grid spans the whole image");
   if (padded_size(t.fixed_width, t.size_divisibility) != t.fixed_width ||
       padded_size(t.fixed_height, t.size_divisibility) != t.fixed_height)
-    bad(node, "input", "fixed_size must be a multiple of size_divisibility (padding would shift the grid)");
+    config_error(node, "input", "fixed_size must be a multiple of size_divisibility (padding would shift the grid)");
   if (o.net.train.loader.jitter_min != 1.f || o.net.train.loader.jitter_max != 1.f)
-    bad(node, "train", "scale jitter changes the input size, which YOLO's grid does not allow");
+    config_error(node, "train", "scale jitter changes the input size, which YOLO's grid does not allow");
 
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("name", o.backbone);
     o.feature = b.get<std::string>("feature", o.feature);
-    o.backbone_options.norm = parse_norm(b, "norm", o.backbone_options.norm);
+    o.backbone_options.norm = norm_kind_from_name(get_choice(b, "norm", norm_kind_name(o.backbone_options.norm),
+        {"batch_norm", "frozen_batch_norm", "none"}));
     o.backbone_options.trainable_layers = b.get<int>("trainable_layers", o.backbone_options.trainable_layers);
     o.backbone_options.weights = b.get<std::string>("weights", o.backbone_options.weights);
     const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) bad(b, "name", "unknown backbone");
+    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "name", "unknown backbone");
   }
   YoloV1Options& m = o.model;
   m.num_classes = static_cast<int64_t>(class_names.size());
-  m.head.grid_size = positive(node, "grid_size", m.head.grid_size);
-  m.head.num_boxes = positive(node, "num_boxes", m.head.num_boxes);
+  m.head.grid_size = get_positive(node, "grid_size", m.head.grid_size);
+  m.head.num_boxes = get_positive(node, "num_boxes", m.head.num_boxes);
   if (node.has("head")) {
     const Config h = node.child("head");
-    m.head.hidden_channels = positive(h, "hidden_channels", m.head.hidden_channels);
+    m.head.hidden_channels = get_positive(h, "hidden_channels", m.head.hidden_channels);
     m.head.num_convs = h.get<int64_t>("num_convs", m.head.num_convs);
     m.head.fc_hidden = h.get<int64_t>("fc_hidden", m.head.fc_hidden);
     m.head.dropout = h.get<double>("dropout", m.head.dropout);
     m.head.batch_norm = h.get<bool>("batch_norm", m.head.batch_norm);
     m.head.leaky_slope = h.get<double>("leaky_slope", m.head.leaky_slope);
-    if (m.head.num_convs < 0) bad(h, "num_convs", "must be >= 0");
-    if (m.head.fc_hidden < 0) bad(h, "fc_hidden", "must be >= 0 (0: a 1x1 convolution per cell)");
-    if (!(m.head.dropout >= 0 && m.head.dropout < 1)) bad(h, "dropout", "must be in [0, 1)");
+    if (m.head.num_convs < 0) config_error(h, "num_convs", "must be >= 0");
+    if (m.head.fc_hidden < 0) config_error(h, "fc_hidden", "must be >= 0 (0: a 1x1 convolution per cell)");
+    if (!(m.head.dropout >= 0 && m.head.dropout < 1)) config_error(h, "dropout", "must be in [0, 1)");
   }
   if (node.has("loss")) {
     const Config l = node.child("loss");
@@ -84,26 +67,26 @@ YoloDetectorOptions parse_yolo(const Config& node, const std::vector<std::string
     m.loss.lambda_class = l.get<double>("lambda_class", m.loss.lambda_class);
     m.loss.rescore = l.get<bool>("rescore", m.loss.rescore);
     m.loss.one_object_per_cell = l.get<bool>("one_object_per_cell", m.loss.one_object_per_cell);
-    if (!(m.loss.lambda_coord >= 0)) bad(l, "lambda_coord", "must be >= 0");
-    if (!(m.loss.lambda_noobj >= 0)) bad(l, "lambda_noobj", "must be >= 0");
-    if (!(m.loss.lambda_class >= 0)) bad(l, "lambda_class", "must be >= 0");
+    if (!(m.loss.lambda_coord >= 0)) config_error(l, "lambda_coord", "must be >= 0");
+    if (!(m.loss.lambda_noobj >= 0)) config_error(l, "lambda_noobj", "must be >= 0");
+    if (!(m.loss.lambda_class >= 0)) config_error(l, "lambda_class", "must be >= 0");
   }
   m.score_thresh = node.get<double>("score_thresh", m.score_thresh);
   m.nms_iou = node.get<double>("nms_iou", m.nms_iou);
-  m.pre_nms_top_k = positive(node, "pre_nms_top_k", m.pre_nms_top_k);
+  m.pre_nms_top_k = get_positive(node, "pre_nms_top_k", m.pre_nms_top_k);
   m.detections_per_img = o.net.max_per_image;
-  if (!(m.score_thresh >= 0 && m.score_thresh < 1)) bad(node, "score_thresh", "must be in [0, 1)");
-  if (!(m.nms_iou > 0 && m.nms_iou <= 1)) bad(node, "nms_iou", "must be in (0, 1]");
-  if (m.num_classes <= 0) bad(node, "type", "the data set has no classes");
+  if (!(m.score_thresh >= 0 && m.score_thresh < 1)) config_error(node, "score_thresh", "must be in [0, 1)");
+  if (!(m.nms_iou > 0 && m.nms_iou <= 1)) config_error(node, "nms_iou", "must be in (0, 1]");
+  if (m.num_classes <= 0) config_error(node, "type", "the data set has no classes");
   if (node.has("augment")) {
     const Config a = node.child("augment");
     ScaleTranslateOptions& g = o.model.augment;
     g.scale = a.get<double>("scale", g.scale);
     g.translate = a.get<double>("translate", g.translate);
     g.min_visible = a.get<double>("min_visible", g.min_visible);
-    if (!(g.scale >= 0 && g.scale < 1)) bad(a, "scale", "must be in [0, 1)");
-    if (!(g.translate >= 0 && g.translate < 1)) bad(a, "translate", "must be in [0, 1)");
-    if (!(g.min_visible > 0 && g.min_visible <= 1)) bad(a, "min_visible", "must be in (0, 1]");
+    if (!(g.scale >= 0 && g.scale < 1)) config_error(a, "scale", "must be in [0, 1)");
+    if (!(g.translate >= 0 && g.translate < 1)) config_error(a, "translate", "must be in [0, 1)");
+    if (!(g.min_visible > 0 && g.min_visible <= 1)) config_error(a, "min_visible", "must be in (0, 1]");
   }
   return o;
 }

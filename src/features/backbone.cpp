@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "pipeline/registries.h"
 #include "nn/weights/weight_file.h"
@@ -20,19 +21,6 @@ namespace {
 
 constexpr const char* kWeightsFile = "backbone.pt";
 
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
-NormKind parse_norm(const Config& node, const std::string& key, NormKind fallback) {
-  if (!node.has(key)) return fallback;
-  const std::string s = node.get<std::string>(key);
-  if (s == "batch_norm") return NormKind::kBatchNorm;
-  if (s == "frozen_batch_norm") return NormKind::kFrozenBatchNorm;
-  if (s == "none") return NormKind::kNone;
-  bad(node, key, "expected batch_norm, frozen_batch_norm or none, got '" + s + "'");
-}
-
 FpnOptions parse_fpn(const Config& node) {
   FpnOptions f;
   if (node.is_scalar()) {
@@ -40,15 +28,16 @@ FpnOptions parse_fpn(const Config& node) {
     return f;
   }
   f.out_channels = node.get<int64_t>("out_channels", f.out_channels);
-  if (f.out_channels <= 0) bad(node, "out_channels", "must be positive");
+  if (f.out_channels <= 0) config_error(node, "out_channels", "must be positive");
   f.in_features = node.get<std::vector<std::string>>("in_features", f.in_features);
   const std::string extra = node.get<std::string>("extra", "max_pool");
   if (extra == "max_pool") f.extra = FpnOptions::Extra::kMaxPool;
   else if (extra == "p6p7") f.extra = FpnOptions::Extra::kP6P7;
   else if (extra == "none") f.extra = FpnOptions::Extra::kNone;
-  else bad(node, "extra", "expected max_pool, p6p7 or none, got '" + extra + "'");
+  else config_error(node, "extra", "expected max_pool, p6p7 or none, got '" + extra + "'");
   f.p6p7_from_c5 = node.get<bool>("p6p7_from_c5", f.p6p7_from_c5);
-  f.norm.kind = parse_norm(node, "norm", f.norm.kind);
+  f.norm.kind = norm_kind_from_name(get_choice(node, "norm", norm_kind_name(f.norm.kind),
+      {"batch_norm", "frozen_batch_norm", "none"}));
   return f;
 }
 
@@ -109,7 +98,8 @@ class BackboneStageImpl final : public BackboneStage, public TorchBackboneStage 
 BackboneOptions parse_backbone_options(const Config& node) {
   BackboneOptions b;
   b.out_features = node.get<std::vector<std::string>>("out_features", b.out_features);
-  b.norm = parse_norm(node, "norm", b.norm);
+  b.norm = norm_kind_from_name(get_choice(node, "norm", norm_kind_name(b.norm),
+      {"batch_norm", "frozen_batch_norm", "none"}));
   b.trainable_layers = node.get<int>("trainable_layers", b.trainable_layers);
   b.width_mult = node.get<double>("width_mult", b.width_mult);
   b.weights = node.get<std::string>("weights", b.weights);
@@ -117,8 +107,10 @@ BackboneOptions parse_backbone_options(const Config& node) {
     const Config f = node.child("fpn");
     if (!(f.is_scalar() && !f.as<bool>())) b.fpn = parse_fpn(f);
   }
-  if (b.trainable_layers < -1) bad(node, "trainable_layers", "must be >= 0 (or -1: everything trains)");
-  if (!b.weights.empty() && !std::filesystem::exists(b.weights)) bad(node, "weights", "file not found: " + b.weights);
+  if (b.trainable_layers < -1) config_error(node, "trainable_layers", "must be >= 0 (or -1: everything trains)");
+  if (!b.weights.empty() && !std::filesystem::exists(b.weights)) {
+    config_error(node, "weights", "file not found: " + b.weights);
+  }
   return b;
 }
 
@@ -126,7 +118,7 @@ BackboneStageOptions parse_backbone_stage(const Config& node) {
   BackboneStageOptions o;
   o.name = node.get<std::string>("type");
   const std::vector<std::string> names = backbone_names();
-  if (std::find(names.begin(), names.end(), o.name) == names.end()) bad(node, "type", "unknown backbone");
+  if (std::find(names.begin(), names.end(), o.name) == names.end()) config_error(node, "type", "unknown backbone");
   o.backbone = parse_backbone_options(node);
   if (node.has("input")) o.input = parse_transform(node.child("input"));
   o.device = node.get<std::string>("device", o.device);

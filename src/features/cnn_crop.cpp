@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "classifiers/fast_rcnn_head.h"
 #include "core/error.h"
 #include "pipeline/registries.h"
@@ -43,10 +44,6 @@ torch::Tensor warp_regions(const torch::Tensor& images, const torch::Tensor& roi
 namespace {
 
 constexpr const char* kWeightsFile = "cnn_crop.pt";
-
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
 
 /// The warped-crop CNN as an RoiPooler: boxes -> dilated boxes -> size x size crops of the image -> CNN -> the
 /// feature map's spatial mean. Registers the network as "cnn".
@@ -154,9 +151,9 @@ CnnCropOptions parse_cnn_crop(const Config& node) {
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("type", o.backbone);
     const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) bad(b, "type", "unknown backbone");
+    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "type", "unknown backbone");
     o.backbone_options = parse_backbone_options(b);
-    if (o.backbone_options.fpn) bad(b, "fpn", "cnn_crop averages one map; an FPN adds nothing here");
+    if (o.backbone_options.fpn) config_error(b, "fpn", "cnn_crop averages one map; an FPN adds nothing here");
   }
   o.feature = node.get<std::string>("feature", o.feature);
   o.size = node.get<int64_t>("size", o.size);
@@ -172,9 +169,9 @@ CnnCropOptions parse_cnn_crop(const Config& node) {
       o.fine_tune_sampling = parse_roi_sampling(f, o.fine_tune_sampling);
     }
   }
-  if (o.size < 8) bad(node, "size", "must be >= 8");
-  if (!(o.context >= 0 && 2 * o.context < o.size)) bad(node, "context", "must be in [0, size / 2)");
-  if (o.chunk <= 0) bad(node, "chunk", "must be positive");
+  if (o.size < 8) config_error(node, "size", "must be >= 8");
+  if (!(o.context >= 0 && 2 * o.context < o.size)) config_error(node, "context", "must be in [0, size / 2)");
+  if (o.chunk <= 0) config_error(node, "chunk", "must be positive");
   return o;
 }
 

@@ -3,6 +3,7 @@
 // roi_align feature stage (see roi_align.h).
 #include "features/roi_align.h"
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "pipeline/registries.h"
 #include "features/roi_pool_stage.h"
@@ -10,10 +11,6 @@
 namespace detlab {
 
 namespace {
-
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
 
 bool fpn_extra_level(const std::string& name) { return name == "pool" || name == "p6" || name == "p7"; }
 
@@ -24,7 +21,7 @@ RoiAlignStageOptions parse_roi_align(const Config& node) {
   MultiScaleRoiAlignOptions& p = o.pool;
   if (node.has("featmaps")) {
     p.featmap_names = node.get<std::vector<std::string>>("featmaps");
-    if (p.featmap_names.empty()) bad(node, "featmaps", "must name at least one map");
+    if (p.featmap_names.empty()) config_error(node, "featmaps", "must name at least one map");
     o.featmaps_given = true;
   }
   p.output_size = node.get<int64_t>("output_size", p.output_size);
@@ -32,8 +29,8 @@ RoiAlignStageOptions parse_roi_align(const Config& node) {
   p.aligned = node.get<bool>("aligned", p.aligned);
   p.canonical_scale = node.get<int64_t>("canonical_scale", p.canonical_scale);
   p.canonical_level = node.get<int64_t>("canonical_level", p.canonical_level);
-  if (p.output_size <= 0) bad(node, "output_size", "must be positive");
-  if (p.canonical_scale <= 0) bad(node, "canonical_scale", "must be positive");
+  if (p.output_size <= 0) config_error(node, "output_size", "must be positive");
+  if (p.canonical_scale <= 0) config_error(node, "canonical_scale", "must be positive");
   return o;
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "nn/weights/weight_file.h"
 #include "pipeline/feature_maps.h"
@@ -21,10 +22,6 @@ namespace {
 constexpr const char* kWeightsFile = "rpn.pt";
 constexpr const char* kOwnBackboneFile = "rpn_backbone.pt";
 
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
 /// {train, test} or one value for both.
 void read_train_test(const Config& node, const std::string& key, int64_t* train, int64_t* test) {
   if (!node.has(key)) return;
@@ -35,7 +32,7 @@ void read_train_test(const Config& node, const std::string& key, int64_t* train,
     *train = c.get<int64_t>("train", *train);
     *test = c.get<int64_t>("test", *test);
   }
-  if (*train <= 0 || *test <= 0) bad(node, key, "must be positive");
+  if (*train <= 0 || *test <= 0) config_error(node, key, "must be positive");
 }
 
 std::vector<std::vector<double>> to_double(const std::vector<std::vector<float>>& v) {
@@ -166,7 +163,7 @@ RpnStageOptions parse_rpn(const Config& node) {
   RpnOptions& r = o.rpn;
   if (node.has("anchor_sizes")) {
     const Config a = node.child("anchor_sizes");
-    if (a.size() == 0) bad(node, "anchor_sizes", "must not be empty");
+    if (a.size() == 0) config_error(node, "anchor_sizes", "must not be empty");
     if (a.at(0).is_sequence()) {
       r.anchors.sizes = to_double(a.as<std::vector<std::vector<float>>>());
     } else {
@@ -176,13 +173,13 @@ RpnStageOptions parse_rpn(const Config& node) {
     o.anchors_given = true;
     for (const auto& level : r.anchors.sizes)
       for (double s : level)
-        if (!(s > 0)) bad(node, "anchor_sizes", "sizes must be positive");
+        if (!(s > 0)) config_error(node, "anchor_sizes", "sizes must be positive");
   }
   if (node.has("aspect_ratios")) {
     const std::vector<double> ratios = node.get<std::vector<double>>("aspect_ratios");
-    if (ratios.empty()) bad(node, "aspect_ratios", "must not be empty");
+    if (ratios.empty()) config_error(node, "aspect_ratios", "must not be empty");
     for (double x : ratios)
-      if (!(x > 0)) bad(node, "aspect_ratios", "ratios must be positive");
+      if (!(x > 0)) config_error(node, "aspect_ratios", "ratios must be positive");
     r.anchors.aspect_ratios = {ratios};
   }
   read_train_test(node, "pre_nms_top_n", &r.pre_nms_top_n_train, &r.pre_nms_top_n_test);
@@ -197,15 +194,17 @@ RpnStageOptions parse_rpn(const Config& node) {
   r.conv_depth = node.get<int64_t>("conv_depth", r.conv_depth);
   o.in_features = node.get<std::vector<std::string>>("in_features", o.in_features);
   o.model = node.get<std::string>("model", o.model);
-  if (!(r.nms_thresh > 0 && r.nms_thresh <= 1)) bad(node, "nms_iou", "must be in (0, 1]");
+  if (!(r.nms_thresh > 0 && r.nms_thresh <= 1)) config_error(node, "nms_iou", "must be in (0, 1]");
   if (!(r.bg_iou_thresh >= 0 && r.bg_iou_thresh <= r.fg_iou_thresh && r.fg_iou_thresh <= 1))
-    bad(node, "fg_iou", "need 0 <= bg_iou <= fg_iou <= 1");
-  if (r.batch_size_per_image <= 0) bad(node, "batch_size_per_image", "must be positive");
-  if (!(r.positive_fraction > 0 && r.positive_fraction <= 1)) bad(node, "positive_fraction", "must be in (0, 1]");
-  if (!(r.min_size >= 0)) bad(node, "min_size", "must be >= 0");
-  if (r.conv_depth < 1) bad(node, "conv_depth", "must be >= 1");
+    config_error(node, "fg_iou", "need 0 <= bg_iou <= fg_iou <= 1");
+  if (r.batch_size_per_image <= 0) config_error(node, "batch_size_per_image", "must be positive");
+  if (!(r.positive_fraction > 0 && r.positive_fraction <= 1)) {
+    config_error(node, "positive_fraction", "must be in (0, 1]");
+  }
+  if (!(r.min_size >= 0)) config_error(node, "min_size", "must be >= 0");
+  if (r.conv_depth < 1) config_error(node, "conv_depth", "must be >= 1");
   if (!o.model.empty() && !std::filesystem::is_directory(o.model))
-    bad(node, "model", "no such model folder: " + o.model);
+    config_error(node, "model", "no such model folder: " + o.model);
   return o;
 }
 

@@ -9,6 +9,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "config/checked.h"
 #include "config/config.h"
 #include "core/error.h"
 
@@ -16,14 +17,10 @@ namespace detlab {
 
 namespace {
 
-[[noreturn]] void bad(const Config& node, const std::string& key, const std::string& message) {
-  throw InputError(node.file(), node.child_path(key), message);
-}
-
 std::array<float, 3> read_triple(const Config& node, const std::string& key, const std::array<float, 3>& fallback) {
   if (!node.has(key)) return fallback;
   const std::vector<float> v = node.get<std::vector<float>>(key);
-  if (v.size() != 3) bad(node, key, "expected 3 values (R, G, B), got " + std::to_string(v.size()));
+  if (v.size() != 3) config_error(node, key, "expected 3 values (R, G, B), got " + std::to_string(v.size()));
   return {v[0], v[1], v[2]};
 }
 
@@ -39,20 +36,20 @@ TransformOptions parse_transform(const Config& node) {
       o.fixed_width = o.fixed_height = f.as<int>();
     } else {
       const std::vector<int> wh = f.as<std::vector<int>>();
-      if (wh.size() != 2) bad(node, "fixed_size", "expected a size or [width, height]");
+      if (wh.size() != 2) config_error(node, "fixed_size", "expected a size or [width, height]");
       o.fixed_width = wh[0];
       o.fixed_height = wh[1];
     }
-    if (o.fixed_width <= 0 || o.fixed_height <= 0) bad(node, "fixed_size", "must be positive");
+    if (o.fixed_width <= 0 || o.fixed_height <= 0) config_error(node, "fixed_size", "must be positive");
   }
   o.mean = read_triple(node, "mean", o.mean);
   o.std = read_triple(node, "std", o.std);
   o.to_rgb = node.get<bool>("to_rgb", o.to_rgb);
   o.size_divisibility = node.get<int>("size_divisibility", o.size_divisibility);
   if (o.min_size > 0 && o.max_size < o.min_size)
-    bad(node, "max_size", "must be >= min_size (" + std::to_string(o.min_size) + ")");
+    config_error(node, "max_size", "must be >= min_size (" + std::to_string(o.min_size) + ")");
   for (float s : o.std)
-    if (!(s > 0.f)) bad(node, "std", "must be positive");
+    if (!(s > 0.f)) config_error(node, "std", "must be positive");
   return o;
 }
 

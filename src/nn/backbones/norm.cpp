@@ -3,7 +3,25 @@
 // FrozenBatchNorm2d and the Norm2d switch (see norm.h).
 #include "nn/backbones/norm.h"
 
+#include <stdexcept>
+
 namespace detlab {
+
+const char* norm_kind_name(NormKind kind) {
+  switch (kind) {
+    case NormKind::kBatchNorm: return "batch_norm";
+    case NormKind::kFrozenBatchNorm: return "frozen_batch_norm";
+    case NormKind::kNone: return "none";
+  }
+  return "?";
+}
+
+NormKind norm_kind_from_name(const std::string& name) {
+  for (NormKind k : {NormKind::kBatchNorm, NormKind::kFrozenBatchNorm, NormKind::kNone}) {
+    if (name == norm_kind_name(k)) return k;
+  }
+  throw std::invalid_argument("unknown norm '" + name + "' (known: batch_norm, frozen_batch_norm, none)");
+}
 
 FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t num_features, double eps_) : eps(eps_) {
   TORCH_CHECK(num_features > 0, "FrozenBatchNorm2d: num_features must be positive, got ", num_features);

@@ -20,6 +20,12 @@ enum class NormKind {
   kNone,             // no normalisation (convolutions then get a bias)
 };
 
+/// The config names of the kinds: "batch_norm", "frozen_batch_norm", "none".
+const char* norm_kind_name(NormKind kind);
+/// The kind of a config name; std::invalid_argument for any other name (callers check the name first, e.g. with
+/// config/checked.h's get_choice, so that the user sees the file and key).
+NormKind norm_kind_from_name(const std::string& name);
+
 struct NormSpec {
   NormKind kind = NormKind::kBatchNorm;
   double eps = 1e-5;       // PyTorch's BatchNorm2d default; MobileNetV3 uses 1e-3

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// Copyright (c) detlab contributors
+// Checked reads of config values: every parser's one-line InputError (file, dotted key, what is wrong; exit 2).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace detlab {
+
+/// Throws InputError naming node's file and the dotted path of node.key, e.g.
+/// "experiments/bccd/ssd.yaml: detector.backbone.name: expected vgg16 or mobilenet_v3_large, got 'vgg'".
+[[noreturn]] void config_error(const Config& node, const std::string& key, const std::string& message);
+
+/// node.key (fallback when absent), which must be > 0.
+int64_t get_positive(const Config& node, const std::string& key, int64_t fallback);
+
+/// node.key (fallback when absent), which must be >= 0 (NaN refused).
+double get_non_negative(const Config& node, const std::string& key, double fallback);
+
+/// node.key (fallback when absent), which must be one of `choices`; the error lists them.
+std::string get_choice(const Config& node, const std::string& key, const std::string& fallback,
+                       const std::vector<std::string>& choices);
+
+}  // namespace detlab
