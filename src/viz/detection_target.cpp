@@ -3,6 +3,7 @@
 // DetectionExplainer: selection, score names, the family dispatch and candidate matching.
 #include "viz/detection_target.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -10,6 +11,11 @@
 #include "viz/detection_families.h"
 
 namespace detlab {
+
+DetectionExplainer::DetectionExplainer(TransformOptions transform, std::vector<std::string> class_names,
+                                       torch::Device device, std::vector<std::string> layers)
+    : transform_(std::move(transform)), class_names_(std::move(class_names)), device_(device),
+      layers_(std::move(layers)) {}
 
 void DetectionExplainer::select(const ExplainedDetection& d, int64_t input_height, int64_t input_width) {
   const std::vector<std::string> l = layers();
@@ -36,24 +42,39 @@ torch::Tensor DetectionExplainer::forward(const torch::Tensor& input, TapMap* ma
   return run(input, maps, &*selected_);
 }
 
-void DetectionExplainer::describe(std::vector<ExplainedDetection>& dets, const ImageMeta& meta,
-                                  const std::vector<std::string>& class_names) const {
-  for (ExplainedDetection& d : dets) {
+std::vector<ExplainedDetection> DetectionExplainer::explain(const NetDetections& dets, const ImageMeta& meta,
+                                                            const std::function<int(int64_t column)>& label_of,
+                                                            const LocateFn& locate) const {
+  const torch::Tensor boxes = dets.boxes.to(torch::kCPU, torch::kFloat).contiguous();
+  const torch::Tensor scores = dets.scores.to(torch::kCPU, torch::kFloat).contiguous();
+  const torch::Tensor labels = dets.labels.to(torch::kCPU, torch::kLong).contiguous();
+  std::vector<ExplainedDetection> out;
+  for (int64_t i = 0; i < boxes.size(0); ++i) {
+    const int64_t column = labels[i].item<int64_t>();
+    ExplainedDetection d;
+    d.label = label_of(column);
+    if (d.label < 0) continue;  // a column no label of this data set maps to
+    const auto b = boxes[i];
+    d.box = Box{b[0].item<float>(), b[1].item<float>(), b[2].item<float>(), b[3].item<float>()};
+    d.score = scores[i].item<float>();
+    locate(d, column);
     d.image_height = meta.height;
     d.image_width = meta.width;
-    const Box& b = d.box;
     const float sx = meta.scale_x, sy = meta.scale_y;
-    d.image_box = Box{std::max(0.f, b.x1 / sx), std::max(0.f, b.y1 / sy), std::min<float>(meta.orig_width, b.x2 / sx),
-                      std::min<float>(meta.orig_height, b.y2 / sy)};
+    d.image_box = Box{std::max(0.f, d.box.x1 / sx), std::max(0.f, d.box.y1 / sy),
+                      std::min<float>(meta.orig_width, d.box.x2 / sx),
+                      std::min<float>(meta.orig_height, d.box.y2 / sy)};
     std::ostringstream os;
-    os << (d.label >= 0 && static_cast<size_t>(d.label) < class_names.size() ? class_names[static_cast<size_t>(d.label)]
-                                                                              : "#" + std::to_string(d.label))
+    os << (static_cast<size_t>(d.label) < class_names_.size() ? class_names_[static_cast<size_t>(d.label)]
+                                                               : "#" + std::to_string(d.label))
        << " " << std::fixed;
     os.precision(2);
     os << d.score << " @ " << std::lround(d.image_box.x1) << "," << std::lround(d.image_box.y1) << ","
        << std::lround(d.image_box.x2) << "," << std::lround(d.image_box.y2);
     d.name = os.str();
+    out.push_back(std::move(d));
   }
+  return out;
 }
 
 int64_t match_candidate(const torch::Tensor& boxes, const torch::Tensor& scores, const Box& box, float score) {

@@ -3,6 +3,7 @@
 // Detection targets: one chosen detection of a detector as the score the visualization methods explain.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,15 +52,31 @@ class DetectionExplainer : public ScoreModel {
   std::vector<std::string> score_names() const override;
   std::string default_layer() const override;
   torch::Tensor forward(const torch::Tensor& input, TapMap* maps) override;
+  std::vector<std::string> layers() const override { return layers_; }
+  const TransformOptions& transform() const override { return transform_; }
+  torch::Device device() const override { return device_; }
 
  protected:
+  /// layers: the maps the detector's heads read (the backbone's maps by stride, finest first).
+  DetectionExplainer(TransformOptions transform, std::vector<std::string> class_names, torch::Device device,
+                     std::vector<std::string> layers);
+
   /// maps for every layer (if maps) and, when `target` is set, the N scores of that detection.
   virtual torch::Tensor run(const torch::Tensor& input, TapMap* maps, const ExplainedDetection* target) = 0;
-  /// Fills image_box and name of detections in network pixels.
-  void describe(std::vector<ExplainedDetection>& dets, const ImageMeta& meta,
-                const std::vector<std::string>& class_names) const;
+
+  /// The detector's detections (network pixels, its own label columns) as ExplainedDetections, in order:
+  /// label_of(column) gives the data set's label (< 0: drop the detection), locate(d, column) sets d.index and
+  /// d.level (and d.proposal); image_box, image size and name are filled from `meta`.
+  using LocateFn = std::function<void(ExplainedDetection& d, int64_t column)>;
+  std::vector<ExplainedDetection> explain(const NetDetections& dets, const ImageMeta& meta,
+                                          const std::function<int(int64_t column)>& label_of,
+                                          const LocateFn& locate) const;
 
  private:
+  TransformOptions transform_;
+  std::vector<std::string> class_names_;
+  torch::Device device_;
+  std::vector<std::string> layers_;
   std::optional<ExplainedDetection> selected_;
   int64_t height_ = 0, width_ = 0;
 };

@@ -20,15 +20,13 @@ class FasterRcnnExplainer : public DetectionExplainer {
  public:
   FasterRcnnExplainer(std::shared_ptr<FasterRCNN> model, TransformOptions transform,
                       std::vector<std::string> class_names, torch::Device device)
-      : model_(std::move(model)), transform_(std::move(transform)), class_names_(std::move(class_names)),
-        device_(device), layers_(features_by_stride(model_->backbone->output_shape())) {}
+      : DetectionExplainer(std::move(transform), std::move(class_names), device,
+                           features_by_stride(model->backbone->output_shape())),
+        model_(std::move(model)) {}
 
   std::string family() const override { return "faster_rcnn"; }
-  std::vector<std::string> layers() const override { return layers_; }
   TapMap features(const torch::Tensor& input) override { return model_->features(input); }
-  const TransformOptions& transform() const override { return transform_; }
   torch::nn::Module& module() override { return *model_; }
-  torch::Device device() const override { return device_; }
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
     torch::NoGradGuard no_grad;
@@ -48,23 +46,15 @@ class FasterRcnnExplainer : public DetectionExplainer {
     }
     boxes = ops::clip_boxes_to_image(boxes.reshape({-1, 4}), sizes[0][0], sizes[0][1]).view({-1, columns, 4});
     const std::vector<int64_t>& label_map = model_->label_map();
-    std::vector<ExplainedDetection> r;
-    for (int64_t i = 0; i < dets.boxes.size(0); ++i) {
-      const int64_t column = dets.labels[i].item<int64_t>();
+    auto label_of = [&](int64_t column) {
       const auto it = std::find(label_map.begin(), label_map.end(), column);
-      if (it == label_map.end()) continue;  // a column no label of this data set maps to
-      ExplainedDetection d;
-      const torch::Tensor b = dets.boxes[i].to(torch::kCPU, torch::kFloat);
-      d.box = Box{b[0].item<float>(), b[1].item<float>(), b[2].item<float>(), b[3].item<float>()};
-      d.label = static_cast<int>(it - label_map.begin());
-      d.score = dets.scores[i].item<float>();
+      return it == label_map.end() ? -1 : static_cast<int>(it - label_map.begin());
+    };
+    return explain(dets, in.meta, label_of, [&](ExplainedDetection& d, int64_t column) {
       d.index = match_candidate(boxes.select(1, column), probs.select(1, column), d.box, d.score);
       d.proposal = proposals.narrow(0, d.index, 1).clone();
       d.level = level_of(maps, d.proposal, sizes[0]);
-      r.push_back(d);
-    }
-    describe(r, in.meta, class_names_);
-    return r;
+    });
   }
 
  protected:
@@ -85,7 +75,7 @@ class FasterRcnnExplainer : public DetectionExplainer {
   int level_of(const std::map<std::string, torch::Tensor>& maps, const torch::Tensor& proposal,
                const ImageSize& size) const {
     const std::vector<std::string> names = model_->roi_heads->box_roi_pool->featmap_names();
-    std::string name = names.empty() ? layers_.back() : names.front();
+    std::string name = names.empty() ? layers().back() : names.front();
     auto* msra = dynamic_cast<MultiScaleRoiAlign*>(model_->roi_heads->box_roi_pool.get());
     if (msra && names.size() > 1) {
       // torchvision infers each map's scale from its height and the largest image height of the batch.
@@ -98,15 +88,12 @@ class FasterRcnnExplainer : public DetectionExplainer {
                               .item<int64_t>();
       name = names.at(static_cast<size_t>(lvl));
     }
-    const auto it = std::find(layers_.begin(), layers_.end(), name);
-    return it == layers_.end() ? static_cast<int>(layers_.size()) - 1 : static_cast<int>(it - layers_.begin());
+    const std::vector<std::string> all = layers();
+    const auto it = std::find(all.begin(), all.end(), name);
+    return it == all.end() ? static_cast<int>(all.size()) - 1 : static_cast<int>(it - all.begin());
   }
 
   std::shared_ptr<FasterRCNN> model_;
-  TransformOptions transform_;
-  std::vector<std::string> class_names_;
-  torch::Device device_;
-  std::vector<std::string> layers_;
 };
 
 }  // namespace

@@ -16,16 +16,13 @@ class RetinaNetExplainer : public DetectionExplainer {
  public:
   RetinaNetExplainer(std::shared_ptr<RetinaNet> model, TransformOptions transform,
                      std::vector<std::string> class_names, torch::Device device)
-      : model_(std::move(model)), transform_(std::move(transform)), class_names_(std::move(class_names)),
-        device_(device), layers_(features_by_stride(model_->backbone()->output_shape())),
-        coder_(model_->options().box_weights) {}
+      : DetectionExplainer(std::move(transform), std::move(class_names), device,
+                           features_by_stride(model->backbone()->output_shape())),
+        model_(std::move(model)), coder_(model_->options().box_weights) {}
 
   std::string family() const override { return "retinanet"; }
-  std::vector<std::string> layers() const override { return layers_; }
   TapMap features(const torch::Tensor& input) override { return model_->backbone()->forward(input); }
-  const TransformOptions& transform() const override { return transform_; }
   torch::nn::Module& module() override { return *model_; }
-  torch::Device device() const override { return device_; }
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
     torch::NoGradGuard no_grad;
@@ -43,27 +40,21 @@ class RetinaNetExplainer : public DetectionExplainer {
       level_start.push_back(level_start.back() + b.size(0));
     }
     const torch::Tensor all_boxes = torch::cat(boxes), all_scores = torch::cat(scores);
-    std::vector<ExplainedDetection> r;
-    for (int64_t i = 0; i < dets.boxes.size(0); ++i) {
-      ExplainedDetection d;
-      const torch::Tensor b = dets.boxes[i].to(torch::kCPU, torch::kFloat);
-      d.box = Box{b[0].item<float>(), b[1].item<float>(), b[2].item<float>(), b[3].item<float>()};
-      d.label = static_cast<int>(dets.labels[i].item<int64_t>());
-      d.score = dets.scores[i].item<float>();
-      const int64_t a = match_candidate(all_boxes, all_scores.select(1, d.label), d.box, d.score);
-      d.level = static_cast<int>(std::upper_bound(level_start.begin(), level_start.end(), a) - level_start.begin() - 1);
-      d.index = a - level_start[static_cast<size_t>(d.level)];
-      r.push_back(d);
-    }
-    describe(r, in.meta, class_names_);
-    return r;
+    return explain(
+        dets, in.meta, [](int64_t column) { return static_cast<int>(column); },
+        [&](ExplainedDetection& d, int64_t column) {
+          const int64_t a = match_candidate(all_boxes, all_scores.select(1, column), d.box, d.score);
+          d.level = static_cast<int>(std::upper_bound(level_start.begin(), level_start.end(), a) -
+                                     level_start.begin() - 1);
+          d.index = a - level_start[static_cast<size_t>(d.level)];
+        });
   }
 
  protected:
   torch::Tensor run(const torch::Tensor& input, TapMap* maps, const ExplainedDetection* target) override {
     const RetinaNet::Outputs out = model_->forward(input);
     if (maps)
-      for (size_t l = 0; l < layers_.size(); ++l) (*maps)[layers_[l]] = out.features[l];
+      for (size_t l = 0; l < out.features.size(); ++l) (*maps)[layers()[l]] = out.features[l];
     if (!target) return torch::zeros({input.size(0), 0}, input.options());
     const torch::Tensor logit =
         out.head.cls_logits[static_cast<size_t>(target->level)].select(1, target->index).select(1, target->label);
@@ -72,10 +63,6 @@ class RetinaNetExplainer : public DetectionExplainer {
 
  private:
   std::shared_ptr<RetinaNet> model_;
-  TransformOptions transform_;
-  std::vector<std::string> class_names_;
-  torch::Device device_;
-  std::vector<std::string> layers_;
   nn::BoxCoder coder_;
 };
 

@@ -16,16 +16,13 @@ class SsdExplainer : public DetectionExplainer {
  public:
   SsdExplainer(std::shared_ptr<Ssd> model, TransformOptions transform, std::vector<std::string> class_names,
                torch::Device device)
-      : model_(std::move(model)), transform_(std::move(transform)), class_names_(std::move(class_names)),
-        device_(device), layers_(features_by_stride(model_->backbone()->output_shape())),
-        coder_(model_->options().box_weights) {}
+      : DetectionExplainer(std::move(transform), std::move(class_names), device,
+                           features_by_stride(model->backbone()->output_shape())),
+        model_(std::move(model)), coder_(model_->options().box_weights) {}
 
   std::string family() const override { return "ssd"; }
-  std::vector<std::string> layers() const override { return layers_; }
   TapMap features(const torch::Tensor& input) override { return model_->backbone()->forward(input); }
-  const TransformOptions& transform() const override { return transform_; }
   torch::nn::Module& module() override { return *model_; }
-  torch::Device device() const override { return device_; }
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
     torch::NoGradGuard no_grad;
@@ -43,28 +40,20 @@ class SsdExplainer : public DetectionExplainer {
       level_start.push_back(level_start.back() + out.features[l].size(2) * out.features[l].size(3) * per_loc.at(l));
     TORCH_CHECK(level_start.back() == boxes.size(0), "SSD: ", level_start.back(), " default boxes by level, ",
                 boxes.size(0), " in total");
-    std::vector<ExplainedDetection> r;
-    for (int64_t i = 0; i < dets.boxes.size(0); ++i) {
-      ExplainedDetection d;
-      const torch::Tensor b = dets.boxes[i].to(torch::kCPU, torch::kFloat);
-      d.box = Box{b[0].item<float>(), b[1].item<float>(), b[2].item<float>(), b[3].item<float>()};
-      const int64_t column = dets.labels[i].item<int64_t>();
-      d.label = static_cast<int>(column - 1);
-      d.score = dets.scores[i].item<float>();
-      d.index = match_candidate(boxes, probs.select(1, column), d.box, d.score);
-      d.level = static_cast<int>(std::upper_bound(level_start.begin(), level_start.end(), d.index) -
-                                 level_start.begin() - 1);
-      r.push_back(d);
-    }
-    describe(r, in.meta, class_names_);
-    return r;
+    return explain(
+        dets, in.meta, [](int64_t column) { return static_cast<int>(column - 1); },
+        [&](ExplainedDetection& d, int64_t column) {
+          d.index = match_candidate(boxes, probs.select(1, column), d.box, d.score);
+          d.level = static_cast<int>(std::upper_bound(level_start.begin(), level_start.end(), d.index) -
+                                     level_start.begin() - 1);
+        });
   }
 
  protected:
   torch::Tensor run(const torch::Tensor& input, TapMap* maps, const ExplainedDetection* target) override {
     const Ssd::Outputs out = model_->forward(input);
     if (maps)
-      for (size_t l = 0; l < layers_.size(); ++l) (*maps)[layers_[l]] = out.features[l];
+      for (size_t l = 0; l < out.features.size(); ++l) (*maps)[layers()[l]] = out.features[l];
     if (!target) return torch::zeros({input.size(0), 0}, input.options());
     // index is the default box in the concatenated list (the head's output order).
     const torch::Tensor logits = out.head.cls_logits.select(1, target->index);  // N x (K + 1)
@@ -73,10 +62,6 @@ class SsdExplainer : public DetectionExplainer {
 
  private:
   std::shared_ptr<Ssd> model_;
-  TransformOptions transform_;
-  std::vector<std::string> class_names_;
-  torch::Device device_;
-  std::vector<std::string> layers_;
   nn::BoxCoder coder_;
 };
 

@@ -21,16 +21,13 @@ class YoloExplainer : public DetectionExplainer {
   YoloExplainer(std::shared_ptr<YoloV1> model, std::shared_ptr<Backbone> backbone,
                 std::shared_ptr<nn::YoloV1HeadImpl> head, TransformOptions transform,
                 std::vector<std::string> class_names, torch::Device device)
-      : model_(std::move(model)), backbone_(std::move(backbone)), head_(std::move(head)),
-        transform_(std::move(transform)), class_names_(std::move(class_names)), device_(device),
-        layers_(features_by_stride(backbone_->output_shape())) {}
+      : DetectionExplainer(std::move(transform), std::move(class_names), device,
+                           features_by_stride(backbone->output_shape())),
+        model_(std::move(model)), backbone_(std::move(backbone)), head_(std::move(head)) {}
 
   std::string family() const override { return "yolo"; }
-  std::vector<std::string> layers() const override { return layers_; }
   TapMap features(const torch::Tensor& input) override { return backbone_->forward(input); }
-  const TransformOptions& transform() const override { return transform_; }
   torch::nn::Module& module() override { return *model_; }
-  torch::Device device() const override { return device_; }
   std::string default_layer() const override { return model_->feature(); }  // the map the grid head reads
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
@@ -39,20 +36,14 @@ class YoloExplainer : public DetectionExplainer {
     const std::vector<ImageSize> sizes{{in.meta.height, in.meta.width}};
     const NetDetections dets = model_->detect(in.tensor, sizes)[0];
     const YoloV1::Decoded all = model_->decode(model_->forward(in.tensor)[0].to(torch::kFloat), sizes[0][0], sizes[0][1]);
-    const auto it = std::find(layers_.begin(), layers_.end(), model_->feature());
-    std::vector<ExplainedDetection> r;
-    for (int64_t i = 0; i < dets.boxes.size(0); ++i) {
-      ExplainedDetection d;
-      const torch::Tensor b = dets.boxes[i].to(torch::kCPU, torch::kFloat);
-      d.box = Box{b[0].item<float>(), b[1].item<float>(), b[2].item<float>(), b[3].item<float>()};
-      d.label = static_cast<int>(dets.labels[i].item<int64_t>());
-      d.score = dets.scores[i].item<float>();
-      d.index = match_candidate(all.boxes, all.class_prob.select(1, d.label) * all.confidence, d.box, d.score);
-      d.level = static_cast<int>(it - layers_.begin());
-      r.push_back(d);
-    }
-    describe(r, in.meta, class_names_);
-    return r;
+    const std::vector<std::string> maps = layers();
+    const int level = static_cast<int>(std::find(maps.begin(), maps.end(), model_->feature()) - maps.begin());
+    return explain(
+        dets, in.meta, [](int64_t column) { return static_cast<int>(column); },
+        [&](ExplainedDetection& d, int64_t column) {
+          d.index = match_candidate(all.boxes, all.class_prob.select(1, column) * all.confidence, d.box, d.score);
+          d.level = level;
+        });
   }
 
  protected:
@@ -74,10 +65,6 @@ class YoloExplainer : public DetectionExplainer {
   std::shared_ptr<YoloV1> model_;
   std::shared_ptr<Backbone> backbone_;
   std::shared_ptr<nn::YoloV1HeadImpl> head_;
-  TransformOptions transform_;
-  std::vector<std::string> class_names_;
-  torch::Device device_;
-  std::vector<std::string> layers_;
 };
 
 }  // namespace
