@@ -41,6 +41,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "alternating.h"
 #include "peer_process.h"
 #include "config/config.h"
 #include "detectors/retinanet.h"
@@ -51,13 +52,6 @@ namespace fs = std::filesystem;
 using namespace detlab;
 
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 std::vector<std::string> class_names(int n) {
   std::vector<std::string> v;
@@ -147,46 +141,20 @@ std::string compare(const Model& m, const Detections& d, bool* ok) {
   return buf;
 }
 
-std::vector<int> parse_ints(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) v.push_back(std::stoi(item));
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> threads = {1, 2};
-  int rounds = 5, reps = 2, retinanet_size = 800;
-  std::string filter;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--threads") threads = parse_ints(next());
-    else if (a == "--rounds") rounds = std::stoi(next());
-    else if (a == "--reps") reps = std::stoi(next());
-    else if (a == "--retinanet-size") retinanet_size = std::stoi(next());
-    else if (a == "--filter") filter = next();
-    else {
-      std::cerr << "usage: bench_dense_detectors [--threads 1,2] [--rounds 5] [--reps 2] [--retinanet-size 800] "
-                   "[--filter SUBSTRING]\n";
-      return 2;
-    }
-  }
+  bench::Args args;
+  args.extra["retinanet-size"] = 800;
+  if (!args.parse(argc, argv, "bench_dense_detectors")) return 2;
+  const int retinanet_size = args.extra.at("retinanet-size");
 
   const fs::path dir = fs::temp_directory_path() / ("detlab_bench_dense_" + std::to_string(getpid()));
   fs::create_directories(dir);
   detlab::bench::PeerProcess peer("bench_dense_detectors");
   const std::string script = std::string(DETLAB_REPO_ROOT) + "/bench/bench_dense_detectors_peer.py";
-  std::optional<std::vector<std::string>> cases;
-  if (peer.start(DETLAB_PYTHON, script)) cases = peer.ask("make " + dir.string() + " " + std::to_string(retinanet_size));
+  const auto cases = peer.start_and_ask(DETLAB_PYTHON, script, "make " + dir.string() + " " + std::to_string(retinanet_size));
   if (!cases) {
-    std::cerr << "bench_dense_detectors: the torchvision peer (" << DETLAB_PYTHON << " " << script
-              << ") did not start; it makes the weights and inputs, so there is nothing to compare\n";
     fs::remove_all(dir);
     return 1;
   }
@@ -197,7 +165,7 @@ int main(int argc, char** argv) {
   std::printf("detlab SSDlite320 / RetinaNet-R50-FPN vs torchvision 0.14 (Debian torch 1.13, CPU), same weights, "
               "a 480 x 640 image; RetinaNet at min_size %d\n\n", retinanet_size);
   for (const auto& c : *cases) {
-    if (!filter.empty() && c.find(filter) == std::string::npos) continue;
+    if (!args.selected(c)) continue;
     const std::string name = c.substr(0, c.rfind('_'));
     const bool full = c.substr(c.rfind('_') + 1) == "full";
     if (!models.count(name)) {
@@ -223,41 +191,20 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
 
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  std::string load = "?";
-  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
-    char buf[64] = {};
-    if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, std::string(buf).find(' '));
-    std::fclose(f);
-  }
-  std::printf("\nmedians of %d rounds x %d runs, alternating ours / torchvision; OMP_WAIT_POLICY=%s, load average "
-              "%s on %d cores\n\n", rounds, reps, wait_policy ? wait_policy : "(unset)", load.c_str(),
-              static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  std::printf("\n%s\n\n", bench::conditions(args.rounds, args.reps).c_str());
   std::printf("| %-36s | %7s | %10s | %16s | %9s | %9s |\n", "case", "threads", "ours (ms)", "torchvision (ms)",
               "ours / tv", "min / min");
   std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(38, '-').c_str(), std::string(9, '-').c_str(),
               std::string(12, '-').c_str(), std::string(18, '-').c_str(), std::string(11, '-').c_str(),
               std::string(11, '-').c_str());
-  for (int t : threads) {
+  for (int t : args.threads) {
     at::set_num_threads(t);
     if (!peer.ask("threads " + std::to_string(t))) return 1;
     for (auto& [name, step] : steps) {
-      step();  // warm-up (the peer warms up in each "time" command)
-      std::vector<double> ours, theirs;
-      for (int r = 0; r < rounds; ++r) {
-        for (int k = 0; k < reps; ++k) {
-          const auto t0 = std::chrono::steady_clock::now();
-          step();
-          ours.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        }
-        const auto reply = peer.ask("time " + name + " " + std::to_string(reps));
-        if (!reply) return 1;
-        for (const auto& w : *reply) theirs.push_back(std::stod(w));
-      }
-      const double mo = median(ours), mt = median(theirs);
-      const double lo = *std::min_element(ours.begin(), ours.end());
-      const double lt = *std::min_element(theirs.begin(), theirs.end());
-      std::printf("| %-36s | %7d | %10.1f | %16.1f | %9.3f | %9.3f |\n", name.c_str(), t, mo, mt, mo / mt, lo / lt);
+      const auto timings = bench::time_alternating(peer, name, step, args.rounds, args.reps);
+      if (!timings) return 1;
+      std::printf("| %-36s | %7d | %10.1f | %16.1f | %9.3f | %9.3f |\n", name.c_str(), t, timings->ours_median(),
+                  timings->theirs_median(), timings->median_ratio(), timings->min_ratio());
       std::fflush(stdout);
     }
   }

@@ -21,12 +21,13 @@ Both in eval mode under torch.inference_mode().
 """
 import os
 import sys
-import time
 
 import torch
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "nn"))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+import peer_protocol  # noqa: E402
 import tv_export  # noqa: E402  (imports tv_export_dense.py, which registers the detection models)
 
 MODELS = ["ssdlite320_mobilenet_v3_large", "retinanet_resnet50_fpn"]
@@ -88,32 +89,7 @@ def make(root, size):
 
 
 def main():
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        cmd = words[0]
-        try:
-            if cmd == "quit":
-                return
-            if cmd == "make":
-                reply = make(words[1], int(words[2]))
-            elif cmd == "threads":
-                torch.set_num_threads(int(words[1]))
-                reply = []
-            elif cmd == "time":
-                case, reps = words[1], int(words[2])
-                run(case)  # warm-up
-                reply = []
-                for _ in range(reps):
-                    t0 = time.perf_counter()
-                    run(case)
-                    reply.append(f"{(time.perf_counter() - t0) * 1e3:.4f}")
-            else:
-                raise ValueError(f"unknown command {cmd!r}")
-            print("ok", *reply, flush=True)
-        except Exception as e:  # the C++ side reads one line per command; keep the protocol alive
-            print("error", repr(e).replace("\n", " "), flush=True)
+    peer_protocol.serve(lambda args: make(args[0], int(args[1])), run)
 
 
 if __name__ == "__main__":

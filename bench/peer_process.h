@@ -61,6 +61,19 @@ class PeerProcess {
     return std::vector<std::string>(std::istream_iterator<std::string>(words), {});
   }
 
+  /// start(python, script), then ask(first_command) (the peer's "make": it writes the weights and inputs both
+  /// sides use). On failure says so: without the peer there is nothing to compare.
+  std::optional<std::vector<std::string>> start_and_ask(const std::string& python, const std::string& script,
+                                                        const std::string& first_command) {
+    std::optional<std::vector<std::string>> reply;
+    if (start(python, script)) reply = ask(first_command);
+    if (!reply) {
+      std::cerr << name_ << ": the peer (" << python << " " << script
+                << ") did not start; it makes the weights and inputs, so there is nothing to compare\n";
+    }
+    return reply;
+  }
+
   ~PeerProcess() {
     if (out_) {
       std::fprintf(out_, "quit\n");

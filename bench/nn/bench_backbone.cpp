@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "alternating.h"
 #include "peer_process.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/backbones/make_backbone.h"
@@ -50,13 +51,6 @@ namespace fs = std::filesystem;
 using namespace detlab;
 
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 double rel_diff(const torch::Tensor& ours, const torch::Tensor& ref) {
   if (ours.sizes() != ref.sizes()) return INFINITY;
@@ -122,44 +116,19 @@ Case make_case(const std::string& name, const fs::path& dir) {
   return c;
 }
 
-std::vector<int> parse_ints(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) v.push_back(std::stoi(item));
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> threads = {1, 2};
-  int rounds = 5, reps = 3;
-  std::string filter;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--threads") threads = parse_ints(next());
-    else if (a == "--rounds") rounds = std::stoi(next());
-    else if (a == "--reps") reps = std::stoi(next());
-    else if (a == "--filter") filter = next();
-    else {
-      std::cerr << "usage: bench_backbone [--threads 1,2] [--rounds 5] [--reps 3] [--filter SUBSTRING]\n";
-      return 2;
-    }
-  }
+  bench::Args args;
+  args.reps = 3;
+  if (!args.parse(argc, argv, "bench_backbone")) return 2;
 
   const fs::path dir = fs::temp_directory_path() / ("detlab_bench_backbone_" + std::to_string(getpid()));
   fs::create_directories(dir);
   detlab::bench::PeerProcess peer("bench_backbone");
   const std::string script = std::string(DETLAB_REPO_ROOT) + "/bench/nn/bench_backbone_peer.py";
-  std::optional<std::vector<std::string>> names;
-  if (peer.start(DETLAB_PYTHON, script)) names = peer.ask("make " + dir.string());
+  const auto names = peer.start_and_ask(DETLAB_PYTHON, script, "make " + dir.string());
   if (!names) {
-    std::cerr << "bench_backbone: the torchvision peer (" << DETLAB_PYTHON << " " << script
-              << ") did not start; it makes the weights and inputs, so there is nothing to compare\n";
     fs::remove_all(dir);
     return 1;
   }
@@ -171,7 +140,7 @@ int main(int argc, char** argv) {
   std::printf("| %-20s | %11s | %15s |\n", "case", "parameters", "max rel. diff");
   std::printf("|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(13, '-').c_str(), std::string(17, '-').c_str());
   for (const auto& n : *names) {
-    if (!filter.empty() && n.find(filter) == std::string::npos) continue;
+    if (!args.selected(n)) continue;
     Case c = make_case(n, dir / n);
     const auto ref = read_pickled_state_dict((dir / n / "outputs.pt").string());
     const auto out = c.step();
@@ -188,41 +157,20 @@ int main(int argc, char** argv) {
   }
   fs::remove_all(dir);
 
-  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
-  std::string load = "?";
-  if (std::FILE* f = std::fopen("/proc/loadavg", "r")) {
-    char buf[64] = {};
-    if (std::fgets(buf, sizeof buf, f)) load = std::string(buf).substr(0, std::string(buf).find(' '));
-    std::fclose(f);
-  }
-  std::printf("\nmedians of %d rounds x %d runs, alternating ours / torchvision; OMP_WAIT_POLICY=%s, load average "
-              "%s on %d cores\n\n", rounds, reps, wait_policy ? wait_policy : "(unset)", load.c_str(),
-              static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  std::printf("\n%s\n\n", bench::conditions(args.rounds, args.reps).c_str());
   std::printf("| %-20s | %7s | %10s | %16s | %9s | %13s |\n", "case", "threads", "ours (ms)", "torchvision (ms)",
               "ours / tv", "min / min");
   std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(9, '-').c_str(),
               std::string(12, '-').c_str(), std::string(18, '-').c_str(), std::string(11, '-').c_str(),
               std::string(15, '-').c_str());
-  for (int t : threads) {
+  for (int t : args.threads) {
     at::set_num_threads(t);
     if (!peer.ask("threads " + std::to_string(t))) return 1;
     for (auto& [name, c] : cases) {
-      c.step();  // warm-up (the peer warms up in each "time" command)
-      std::vector<double> ours, theirs;
-      for (int r = 0; r < rounds; ++r) {
-        for (int k = 0; k < reps; ++k) {
-          const auto t0 = std::chrono::steady_clock::now();
-          const auto out = c.step();
-          ours.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        }
-        const auto reply = peer.ask("time " + name + " " + std::to_string(reps));
-        if (!reply) return 1;
-        for (const auto& w : *reply) theirs.push_back(std::stod(w));
-      }
-      const double mo = median(ours), mt = median(theirs);
-      const double lo = *std::min_element(ours.begin(), ours.end());
-      const double lt = *std::min_element(theirs.begin(), theirs.end());
-      std::printf("| %-20s | %7d | %10.1f | %16.1f | %9.3f | %13.3f |\n", name.c_str(), t, mo, mt, mo / mt, lo / lt);
+      const auto timings = bench::time_alternating(peer, name, [&c = c] { (void)c.step(); }, args.rounds, args.reps);
+      if (!timings) return 1;
+      std::printf("| %-20s | %7d | %10.1f | %16.1f | %9.3f | %13.3f |\n", name.c_str(), t, timings->ours_median(),
+                  timings->theirs_median(), timings->median_ratio(), timings->min_ratio());
       std::fflush(stdout);
     }
   }

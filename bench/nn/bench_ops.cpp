@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "alternating.h"
 #include "peer_process.h"
 #include "nn/ops/box_iou.h"
 #include "nn/ops/nms.h"
@@ -41,13 +42,6 @@ namespace fs = std::filesystem;
 namespace ops = detlab::ops;
 
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 c10::impl::GenericDict load_dict(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -121,83 +115,46 @@ Case make_case(const std::string& name, const c10::impl::GenericDict& d) {
   throw std::runtime_error("bench_ops: unknown case " + name);
 }
 
-std::vector<int> parse_ints(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');) v.push_back(std::stoi(item));
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<int> threads = {1, 2};
-  int rounds = 7, reps = 3;
-  std::string filter;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::runtime_error("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--threads")
-      threads = parse_ints(next());
-    else if (a == "--rounds")
-      rounds = std::stoi(next());
-    else if (a == "--reps")
-      reps = std::stoi(next());
-    else if (a == "--filter")
-      filter = next();
-    else {
-      std::cerr << "usage: bench_ops [--threads 1,2] [--rounds 7] [--reps 3] [--filter SUBSTRING]\n";
-      return 2;
-    }
-  }
+  detlab::bench::Args args;
+  args.rounds = 7;
+  args.reps = 3;
+  if (!args.parse(argc, argv, "bench_ops")) return 2;
 
   const fs::path dir = fs::temp_directory_path() / ("detlab_bench_ops_" + std::to_string(getpid()));
   fs::create_directories(dir);
   detlab::bench::PeerProcess peer("bench_ops");
   const std::string script = std::string(DETLAB_REPO_ROOT) + "/bench/nn/bench_ops_peer.py";
-  std::optional<std::vector<std::string>> names;
-  if (peer.start(DETLAB_PYTHON, script)) names = peer.ask("make " + dir.string());
+  const auto names = peer.start_and_ask(DETLAB_PYTHON, script, "make " + dir.string());
   if (!names) {
-    std::cerr << "bench_ops: the torchvision peer (" << DETLAB_PYTHON << " " << script
-              << ") did not start; it makes the inputs, so there is nothing to compare\n";
     fs::remove_all(dir);
     return 1;
   }
   std::map<std::string, Case> cases;
   for (const auto& n : *names)
-    if (filter.empty() || n.find(filter) != std::string::npos)
+    if (args.selected(n))
       cases.emplace(n, make_case(n, load_dict(dir / (n + ".pt"))));
 
-  std::printf("detlab ops vs torchvision %s (medians of %d rounds x %d runs, alternating)\n\n", "0.14 (Debian)", rounds,
-              reps);
+  std::printf("detlab ops vs torchvision 0.14 (Debian)\n%s\n\n", detlab::bench::conditions(args.rounds, args.reps).c_str());
   std::printf("| %-20s | %7s | %10s | %16s | %11s | %9s |\n", "case", "threads", "ours (ms)", "torchvision (ms)",
               "ours / tv", "max |diff|");
   std::printf("|%s|%s|%s|%s|%s|%s|\n", std::string(22, '-').c_str(), std::string(9, '-').c_str(),
               std::string(12, '-').c_str(), std::string(18, '-').c_str(), std::string(13, '-').c_str(),
               std::string(11, '-').c_str());
   bool all_ok = true;
-  for (int t : threads) {
+  for (int t : args.threads) {
     at::set_num_threads(t);
     if (!peer.ask("threads " + std::to_string(t))) return 1;
     for (auto& [name, c] : cases) {
-      const double diff = c.diff(c.run());  // also the warm-up
-      std::vector<double> ours, theirs;
-      for (int r = 0; r < rounds; ++r) {
-        for (int k = 0; k < reps; ++k) {
-          const auto t0 = std::chrono::steady_clock::now();
-          const at::Tensor out = c.run();
-          ours.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-        }
-        const auto reply = peer.ask("time " + name + " " + std::to_string(reps));
-        if (!reply) return 1;
-        for (const auto& w : *reply) theirs.push_back(std::stod(w));
-      }
-      const double mo = median(ours), mt = median(theirs);
+      const double diff = c.diff(c.run());
+      const auto timings =
+          detlab::bench::time_alternating(peer, name, [&c = c] { (void)c.run(); }, args.rounds, args.reps);
+      if (!timings) return 1;
       all_ok = all_ok && diff <= 1e-5;
-      std::printf("| %-20s | %7d | %10.3f | %16.3f | %11.3f | %9.2g |\n", name.c_str(), t, mo, mt, mo / mt, diff);
+      std::printf("| %-20s | %7d | %10.3f | %16.3f | %11.3f | %9.2g |\n", name.c_str(), t, timings->ours_median(),
+                  timings->theirs_median(), timings->median_ratio(), diff);
       std::fflush(stdout);
     }
   }

@@ -16,11 +16,13 @@ Inputs come from torch.Generator seeds, so every run benchmarks the same data.
 """
 import os
 import sys
-import time
 
 import torch
 import torchvision
 from torchvision.ops import batched_nms, box_iou, nms, roi_align, roi_pool
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # bench/
+import peer_protocol  # noqa: E402
 
 
 def rpn_like_boxes(g, n, image=800.0):
@@ -88,37 +90,18 @@ def save_atomic(obj, path):
 def main():
     cases = make_cases()
     runners = {}
-    out = sys.stdout
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd:
-            continue
-        if cmd[0] == "make":
-            torch.set_num_threads(1)
-            for name, c in cases.items():
-                f, ref = runner(name, c)
-                runners[name] = f
-                with torch.no_grad() if name != "roi_align_backward" else torch.enable_grad():
-                    result = ref()
-                save_atomic({**c, "result": result.detach()}, os.path.join(cmd[1], name + ".pt"))
-            out.write("ok " + " ".join(cases) + "\n")
-        elif cmd[0] == "threads":
-            torch.set_num_threads(int(cmd[1]))
-            out.write("ok\n")
-        elif cmd[0] == "time":
-            f, reps = runners[cmd[1]], int(cmd[2])
-            f()  # warm-up
-            times = []
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                f()
-                times.append((time.perf_counter() - t0) * 1e3)
-            out.write("ok " + " ".join(f"{t:.6f}" for t in times) + "\n")
-        elif cmd[0] == "quit":
-            break
-        else:
-            out.write(f"error unknown command {cmd[0]}\n")
-        out.flush()
+
+    def make(args):
+        torch.set_num_threads(1)
+        for name, c in cases.items():
+            f, ref = runner(name, c)
+            runners[name] = f
+            with torch.no_grad() if name != "roi_align_backward" else torch.enable_grad():
+                result = ref()
+            save_atomic({**c, "result": result.detach()}, os.path.join(args[0], name + ".pt"))
+        return list(cases)
+
+    peer_protocol.serve(make, lambda case: runners[case]())
 
 
 if __name__ == "__main__":
