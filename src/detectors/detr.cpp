@@ -7,6 +7,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "detectors/network_config.h"
 
 namespace detlab {
 
@@ -16,21 +17,15 @@ namespace {
 
 DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string>& class_names) {
   DetrDetectorOptions o;
-  o.net = parse_network_detector(node, class_names, NetworkDetectorOptions{});
+  o.net = parse_network_detector(node, class_names, o.net);
   DetrOptions& m = o.model;
   m.num_classes = static_cast<int64_t>(class_names.size());
   if (m.num_classes <= 0) config_error(node, "type", "the data set has no classes");
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
-    o.backbone = b.get<std::string>("name", o.backbone);
+    parse_backbone_node(b, &o.backbone, &o.backbone_options);
     m.feature = b.get<std::string>("feature", m.feature);
-    o.backbone_options.norm = norm_kind_from_name(get_choice(b, "norm", norm_kind_name(o.backbone_options.norm),
-        {"batch_norm", "frozen_batch_norm", "none"}));
-    o.backbone_options.trainable_layers = b.get<int>("trainable_layers", o.backbone_options.trainable_layers);
-    o.backbone_options.weights = b.get<std::string>("weights", o.backbone_options.weights);
     m.backbone_lr_multiplier = get_non_negative(b, "lr_multiplier", m.backbone_lr_multiplier);
-    const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "name", "unknown backbone");
   }
   m.num_queries = get_positive(node, "num_queries", m.num_queries);
   if (node.has("transformer")) {
@@ -64,16 +59,7 @@ DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string
     m.criterion.aux_loss = l.get<bool>("aux_loss", m.criterion.aux_loss);
     if (!(m.criterion.eos_coef > 0 && m.criterion.eos_coef <= 1)) config_error(l, "eos_coef", "must be in (0, 1]");
   }
-  if (node.has("augment")) {
-    const Config a = node.child("augment");
-    ScaleTranslateOptions& g = o.model.augment;
-    g.scale = a.get<double>("scale", g.scale);
-    g.translate = a.get<double>("translate", g.translate);
-    g.min_visible = a.get<double>("min_visible", g.min_visible);
-    if (!(g.scale >= 0 && g.scale < 1)) config_error(a, "scale", "must be in [0, 1)");
-    if (!(g.translate >= 0 && g.translate < 1)) config_error(a, "translate", "must be in [0, 1)");
-    if (!(g.min_visible > 0 && g.min_visible <= 1)) config_error(a, "min_visible", "must be in (0, 1]");
-  }
+  if (node.has("augment")) o.model.augment = parse_scale_translate(node.child("augment"), o.model.augment);
   return o;
 }
 
@@ -95,11 +81,7 @@ std::unique_ptr<NetworkDetector> make_detr(const DetrDetectorOptions& o) {
 
 std::unique_ptr<Detector> build_detr(const Config& node, BuildContext& ctx) {
   const DetrDetectorOptions o = parse_detr(node, ctx.class_names);
-  try {
-    return make_detr(o);
-  } catch (const c10::Error& e) {  // an option combination the modules refuse (e.g. a feature the backbone lacks)
-    throw InputError(node.file(), node.path(), e.what_without_backtrace());
-  }
+  return build_reporting_errors(node, o.backbone_options.weights, [&] { return make_detr(o); });
 }
 
 }  // namespace detlab

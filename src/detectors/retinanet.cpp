@@ -7,6 +7,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "detectors/network_config.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/weights/weight_file.h"
 
@@ -150,15 +151,7 @@ std::unique_ptr<NetworkDetector> make_retinanet(const RetinaNetDetectorOptions& 
 
 std::unique_ptr<Detector> build_retinanet(const Config& node, BuildContext& ctx) {
   const RetinaNetDetectorOptions o = parse_retinanet(node, ctx.class_names);
-  try {
-    return make_retinanet(o);
-  } catch (const c10::Error& e) {  // an option combination the modules refuse
-    throw InputError(node.file(), node.path(), e.what_without_backtrace());
-  } catch (const WeightFileError& e) {
-    throw InputError(o.backbone_weights, node.child_path("backbone.weights"), e.what());
-  } catch (const WeightLoadError& e) {
-    throw InputError(o.backbone_weights, node.child_path("backbone.weights"), e.report().summary());
-  }
+  return build_reporting_errors(node, o.backbone_weights, [&] { return make_retinanet(o); });
 }
 
 }  // namespace detlab

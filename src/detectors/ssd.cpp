@@ -5,6 +5,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "detectors/network_config.h"
 #include "nn/weights/weight_file.h"
 
 namespace detlab {
@@ -195,15 +196,7 @@ std::unique_ptr<NetworkDetector> make_ssd(const SsdDetectorOptions& o) {
 
 std::unique_ptr<Detector> build_ssd(const Config& node, BuildContext& ctx) {
   const SsdDetectorOptions o = parse_ssd(node, ctx.class_names);
-  try {
-    return make_ssd(o);
-  } catch (const c10::Error& e) {  // an option combination the modules refuse
-    throw InputError(node.file(), node.path(), e.what_without_backtrace());
-  } catch (const WeightFileError& e) {
-    throw InputError(o.backbone_weights, node.child_path("backbone.weights"), e.what());
-  } catch (const WeightLoadError& e) {
-    throw InputError(o.backbone_weights, node.child_path("backbone.weights"), e.report().summary());
-  }
+  return build_reporting_errors(node, o.backbone_weights, [&] { return make_ssd(o); });
 }
 
 }  // namespace detlab

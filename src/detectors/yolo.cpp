@@ -7,6 +7,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "detectors/network_config.h"
 
 namespace detlab {
 
@@ -35,14 +36,8 @@ YoloDetectorOptions parse_yolo(const Config& node, const std::vector<std::string
 
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
-    o.backbone = b.get<std::string>("name", o.backbone);
+    parse_backbone_node(b, &o.backbone, &o.backbone_options);
     o.feature = b.get<std::string>("feature", o.feature);
-    o.backbone_options.norm = norm_kind_from_name(get_choice(b, "norm", norm_kind_name(o.backbone_options.norm),
-        {"batch_norm", "frozen_batch_norm", "none"}));
-    o.backbone_options.trainable_layers = b.get<int>("trainable_layers", o.backbone_options.trainable_layers);
-    o.backbone_options.weights = b.get<std::string>("weights", o.backbone_options.weights);
-    const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "name", "unknown backbone");
   }
   YoloV1Options& m = o.model;
   m.num_classes = static_cast<int64_t>(class_names.size());
@@ -78,16 +73,7 @@ YoloDetectorOptions parse_yolo(const Config& node, const std::vector<std::string
   if (!(m.score_thresh >= 0 && m.score_thresh < 1)) config_error(node, "score_thresh", "must be in [0, 1)");
   if (!(m.nms_iou > 0 && m.nms_iou <= 1)) config_error(node, "nms_iou", "must be in (0, 1]");
   if (m.num_classes <= 0) config_error(node, "type", "the data set has no classes");
-  if (node.has("augment")) {
-    const Config a = node.child("augment");
-    ScaleTranslateOptions& g = o.model.augment;
-    g.scale = a.get<double>("scale", g.scale);
-    g.translate = a.get<double>("translate", g.translate);
-    g.min_visible = a.get<double>("min_visible", g.min_visible);
-    if (!(g.scale >= 0 && g.scale < 1)) config_error(a, "scale", "must be in [0, 1)");
-    if (!(g.translate >= 0 && g.translate < 1)) config_error(a, "translate", "must be in [0, 1)");
-    if (!(g.min_visible > 0 && g.min_visible <= 1)) config_error(a, "min_visible", "must be in (0, 1]");
-  }
+  if (node.has("augment")) o.model.augment = parse_scale_translate(node.child("augment"), o.model.augment);
   return o;
 }
 
@@ -116,11 +102,7 @@ std::unique_ptr<NetworkDetector> make_yolo(const YoloDetectorOptions& o) {
 
 std::unique_ptr<Detector> build_yolo(const Config& node, BuildContext& ctx) {
   const YoloDetectorOptions o = parse_yolo(node, ctx.class_names);
-  try {
-    return make_yolo(o);
-  } catch (const c10::Error& e) {  // an option combination the modules refuse (e.g. a feature the backbone lacks)
-    throw InputError(node.file(), node.path(), e.what_without_backtrace());
-  }
+  return build_reporting_errors(node, o.backbone_options.weights, [&] { return make_yolo(o); });
 }
 
 }  // namespace detlab

@@ -104,6 +104,13 @@ TEST_CASE("yolo builder: feature auto picks the deepest map with S cells, --set 
   }
   // A feature the backbone does not have is an input error naming the detector node.
   CHECK_THROWS_AS(build_detector(parse_run_config(yaml, {"detector.backbone={feature: layer7}"})), InputError);
+  // So is a backbone weights file that does not exist: one line naming the file and the key.
+  try {
+    build_detector(parse_run_config(yaml, {"detector.backbone={weights: /nonexistent/resnet.pt}"}));
+    FAIL("no error for a missing weights file");
+  } catch (const InputError& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith("/nonexistent/resnet.pt: detector.backbone.weights: "));
+  }
 }
 
 TEST_CASE("yolo detector saves and loads: identical detections", "[detectors][yolo]") {
