@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "pipeline/parallel.h"
@@ -30,10 +32,22 @@ TEST_CASE("parallel_for visits every index exactly once", "[pipeline][parallel]"
 TEST_CASE("parallel_for rethrows the first exception", "[pipeline][parallel]") {
   for (int threads : {1, 3}) {
     std::atomic<int> calls{0};
+    std::atomic<bool> thrown{false};
     REQUIRE_THROWS_WITH(parallel_for(100, threads,
                                      [&](int i, int) {
                                        ++calls;
-                                       if (i == 10) throw std::runtime_error("boom 10");
+                                       if (i == 10) {
+                                         thrown = true;
+                                         throw std::runtime_error("boom 10");
+                                       }
+                                       // Later items take a while and none ends before the throw, so the
+                                       // check below does not depend on how the scheduler treats the
+                                       // throwing thread (with instant items and a busy machine, the other
+                                       // workers once finished all 100 before it reached its catch).
+                                       if (i > 10) {
+                                         while (!thrown) std::this_thread::yield();
+                                         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                                       }
                                      }),
                         "boom 10");
     REQUIRE(calls < 100);  // the hand-out stopped
