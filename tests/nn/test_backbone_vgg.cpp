@@ -77,3 +77,28 @@ TEST_CASE("vgg16_bn has torchvision's vgg16_bn names", "[nn][backbone]") {
   CHECK(keys.count("features.41.running_mean"));    // its BN
   CHECK(bb->output_shape().at("conv5_3").stride == 16);
 }
+
+TEST_CASE("vgg with BatchNorm: the inference path (norms folded) gives the plain path's taps", "[nn][backbone]") {
+  VggOptions o = small_vgg_options();
+  o.batch_norm = true;
+  o.out_features = {"conv2_1", "pool3", "conv5_2"};  // a ReLU tap, a pool tap and the last layer
+  torch::manual_seed(5);
+  Vgg model(o);
+  {
+    torch::NoGradGuard no_grad;  // statistics that make the folding do something
+    for (auto& b : model.named_buffers()) {
+      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+      if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.3);
+    }
+  }
+  model.eval();
+  const torch::Tensor x = torch::randn({1, 3, 64, 96});
+  const auto plain = model.forward(x);  // gradients on: conv, then BatchNorm2d, as registered
+  torch::NoGradGuard no_grad;
+  const auto fast = model.forward(x);
+  REQUIRE(fast.size() == 3);
+  for (const auto& [name, t] : plain) {
+    INFO(name);
+    test::require_parity(name, fast.at(name), t.detach());
+  }
+}

@@ -54,6 +54,8 @@ class Norm2d {
   Norm2d() = default;
   /*  requires: spec.kind != kNone.  ensures: parent has a child `name` of the chosen type. */
   Norm2d(torch::nn::Module& parent, const std::string& name, int64_t channels, const NormSpec& spec);
+  /// A BatchNorm2d already registered elsewhere (e.g. in a Sequential).
+  explicit Norm2d(torch::nn::BatchNorm2d bn) : bn_(std::move(bn)) {}
   torch::Tensor operator()(const torch::Tensor& x) const;
 
   explicit operator bool() const { return bn_ || frozen_; }

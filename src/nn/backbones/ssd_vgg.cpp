@@ -9,6 +9,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "nn/backbones/inference_conv.h"
+
 namespace detlab {
 namespace {
 
@@ -66,10 +68,15 @@ SsdVgg::SsdVgg(const SsdVggOptions& o) : options_(o) {
   layers->ptr(pools[2])->as<torch::nn::MaxPool2dImpl>()->options.ceil_mode(true);
 
   // torchvision's modules are nn.Sequential; here they are plain modules with the same child names, and the
-  // layers to run are kept in stages_ (LibTorch's Sequential cannot hold a Sequential).
-  auto add = [](torch::nn::Module& parent, std::vector<torch::nn::AnyModule>& stage, torch::nn::AnyModule m) {
+  // layers to run are kept in stages_ (LibTorch's Sequential cannot hold a Sequential). Convolutions run through
+  // InferenceConv (channels-last weights and activations in eval mode without autograd).
+  auto add = [](torch::nn::Module& parent, std::vector<Layer>& stage, torch::nn::AnyModule m) {
     parent.register_module(std::to_string(parent.named_children().size()), m.ptr());
-    stage.push_back(std::move(m));
+    if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m.ptr())) {
+      stage.push_back(InferenceConv(torch::nn::Conv2d(conv)));
+    } else {
+      stage.push_back([m = std::move(m)](const torch::Tensor& x) mutable { return m.forward(x); });
+    }
   };
   auto features = register_module("features", std::make_shared<torch::nn::Module>("features"));
   stages_.emplace_back();
@@ -128,13 +135,13 @@ SsdVgg::SsdVgg(const SsdVggOptions& o) : options_(o) {
 std::vector<torch::Tensor> SsdVgg::forward_list(const torch::Tensor& images) {
   TORCH_CHECK(images.dim() == 4 && images.size(1) == 3, "SsdVgg: expected N x 3 x H x W images, got ", images.sizes());
   torch::Tensor x = images;
-  for (auto& layer : stages_[0]) x = layer.forward(x);
+  for (auto& layer : stages_[0]) x = layer(x);
   // L2 normalisation over channels (F.normalize: x / max(||x||_2, 1e-12)) with a learned per-channel scale.
   std::vector<torch::Tensor> out{scale_weight_.view({1, -1, 1, 1}) *
                                  torch::nn::functional::normalize(
                                      x, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1).eps(1e-12))};
   for (size_t k = 1; k < stages_.size(); ++k) {
-    for (auto& layer : stages_[k]) x = layer.forward(x);
+    for (auto& layer : stages_[k]) x = layer(x);
     out.push_back(x);
   }
   return out;

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/container/any.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,7 +73,8 @@ class SsdVgg : public Backbone {
  private:
   LoadOptions classifier_load_;
   SsdVggOptions options_;
-  std::vector<std::vector<torch::nn::AnyModule>> stages_;  // features, extra.0 (its fc block flattened), extra.1..
+  using Layer = std::function<torch::Tensor(const torch::Tensor&)>;  // a registered module's forward
+  std::vector<std::vector<Layer>> stages_;  // features, extra.0 (its fc block flattened), extra.1..
   torch::Tensor scale_weight_;
   std::map<std::string, ShapeSpec> shapes_;
 };

@@ -68,8 +68,15 @@ Vgg::Vgg(const VggOptions& o) : options_(o) {
       continue;
     }
     TORCH_CHECK(v > 0, "Vgg: config entries must be channel counts or kVggPool, got ", v);
-    features_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, v, 3).padding(1)));
-    if (o.batch_norm) features_->push_back(torch::nn::BatchNorm2d(v));
+    torch::nn::Conv2d conv_layer(torch::nn::Conv2dOptions(in, v, 3).padding(1));
+    features_->push_back(conv_layer);
+    Norm2d norm;
+    if (o.batch_norm) {
+      torch::nn::BatchNorm2d bn(v);
+      features_->push_back(bn);
+      norm = Norm2d(bn);
+    }
+    convs_.emplace(features_->size() - (o.batch_norm ? 2 : 1), InferenceConv(conv_layer, norm));
     features_->push_back(torch::nn::ReLU(torch::nn::ReLUOptions(/*inplace=*/true)));
     ++conv;
     in = v;
@@ -126,7 +133,12 @@ std::map<std::string, torch::Tensor> Vgg::forward(const torch::Tensor& images) {
   auto x = images;
   auto layer = features_->begin();
   for (size_t i = 0; i <= last_needed_; ++i, ++layer) {
-    x = layer->forward(x);
+    if (auto conv = convs_.find(i); conv != convs_.end()) {
+      x = conv->second(x);
+      if (options_.batch_norm) ++i, ++layer;  // the BatchNorm2d ran inside (folded, or after the convolution)
+    } else {
+      x = layer->forward(x);
+    }
     auto it = tap_index_.find(i);
     // The next layer may be an in-place ReLU only after a convolution, never after a tap (a ReLU or a pool).
     if (it != tap_index_.end()) out[it->second] = x;

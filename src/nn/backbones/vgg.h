@@ -6,10 +6,12 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "nn/backbones/backbone.h"
+#include "nn/backbones/inference_conv.h"
 
 namespace detlab {
 
@@ -65,6 +67,7 @@ class Vgg : public Backbone {
   torch::nn::Sequential classifier_{nullptr};
   std::map<std::string, ShapeSpec> taps_;    // every tap
   std::map<size_t, std::string> tap_index_;  // features index -> tap name, for the requested taps only
+  std::map<size_t, InferenceConv> convs_;    // features index of each convolution -> it with its BatchNorm2d
   size_t last_needed_ = 0;
 };
 
