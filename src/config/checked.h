@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -24,5 +25,23 @@ double get_non_negative(const Config& node, const std::string& key, double fallb
 /// node.key (fallback when absent), which must be one of `choices`; the error lists them.
 std::string get_choice(const Config& node, const std::string& key, const std::string& fallback,
                        const std::vector<std::string>& choices);
+
+/// node.key (fallback when absent) as the value of one of the named `choices`; the error lists the names.
+/// requires: fallback is one of the choices' values.
+template <class T>
+T get_named(const Config& node, const std::string& key, T fallback,
+            const std::vector<std::pair<std::string, T>>& choices) {
+  std::vector<std::string> names;
+  std::string fallback_name;
+  for (const auto& [name, value] : choices) {
+    names.push_back(name);
+    if (value == fallback) fallback_name = name;
+  }
+  const std::string chosen = get_choice(node, key, fallback_name, names);
+  for (const auto& [name, value] : choices) {
+    if (name == chosen) return value;
+  }
+  return fallback;  // not reached: get_choice accepts only the names
+}
 
 }  // namespace detlab

@@ -18,8 +18,7 @@ void parse_backbone_node(const Config& b, std::string* name, BackboneOptions* op
   *name = b.get<std::string>("name", *name);
   const std::vector<std::string> names = backbone_names();
   if (std::find(names.begin(), names.end(), *name) == names.end()) config_error(b, "name", "unknown backbone");
-  options->norm = norm_kind_from_name(
-      get_choice(b, "norm", norm_kind_name(options->norm), {"batch_norm", "frozen_batch_norm", "none"}));
+  options->norm = get_named(b, "norm", options->norm, norm_kind_names());
   options->trainable_layers = b.get<int>("trainable_layers", options->trainable_layers);
   options->weights = b.get<std::string>("weights", options->weights);
 }

@@ -39,8 +39,7 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("name", o.backbone);
     o.resnet = resnet_preset(node, o.backbone);
-    o.resnet.norm.kind = norm_kind_from_name(get_choice(b, "norm", norm_kind_name(o.resnet.norm.kind),
-        {"batch_norm", "frozen_batch_norm"}));
+    o.resnet.norm.kind = get_named(b, "norm", o.resnet.norm.kind, norm_kind_names(/*with_none=*/false));
     o.resnet.norm.eps = b.get<double>("bn_eps", o.resnet.norm.eps);
     o.resnet.trainable_layers = b.get<int>("trainable_layers", o.resnet.trainable_layers);
     returned = b.get<std::vector<int64_t>>("returned_layers", returned);

@@ -30,14 +30,11 @@ FpnOptions parse_fpn(const Config& node) {
   f.out_channels = node.get<int64_t>("out_channels", f.out_channels);
   if (f.out_channels <= 0) config_error(node, "out_channels", "must be positive");
   f.in_features = node.get<std::vector<std::string>>("in_features", f.in_features);
-  const std::string extra = node.get<std::string>("extra", "max_pool");
-  if (extra == "max_pool") f.extra = FpnOptions::Extra::kMaxPool;
-  else if (extra == "p6p7") f.extra = FpnOptions::Extra::kP6P7;
-  else if (extra == "none") f.extra = FpnOptions::Extra::kNone;
-  else config_error(node, "extra", "expected max_pool, p6p7 or none, got '" + extra + "'");
+  f.extra = get_named(node, "extra", f.extra,
+                      {{"max_pool", FpnOptions::Extra::kMaxPool}, {"p6p7", FpnOptions::Extra::kP6P7},
+                       {"none", FpnOptions::Extra::kNone}});
   f.p6p7_from_c5 = node.get<bool>("p6p7_from_c5", f.p6p7_from_c5);
-  f.norm.kind = norm_kind_from_name(get_choice(node, "norm", norm_kind_name(f.norm.kind),
-      {"batch_norm", "frozen_batch_norm", "none"}));
+  f.norm.kind = get_named(node, "norm", f.norm.kind, norm_kind_names());
   return f;
 }
 
@@ -98,8 +95,7 @@ class BackboneStageImpl final : public BackboneStage, public TorchBackboneStage 
 BackboneOptions parse_backbone_options(const Config& node) {
   BackboneOptions b;
   b.out_features = node.get<std::vector<std::string>>("out_features", b.out_features);
-  b.norm = norm_kind_from_name(get_choice(node, "norm", norm_kind_name(b.norm),
-      {"batch_norm", "frozen_batch_norm", "none"}));
+  b.norm = get_named(node, "norm", b.norm, norm_kind_names());
   b.trainable_layers = node.get<int>("trainable_layers", b.trainable_layers);
   b.width_mult = node.get<double>("width_mult", b.width_mult);
   b.weights = node.get<std::string>("weights", b.weights);

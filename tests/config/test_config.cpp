@@ -140,3 +140,12 @@ TEST_CASE("checked reads refuse bad values with one line naming the file and the
   CHECK(error_of([&] { get_choice(h, "absent", "x", {"a", "b"}); }) ==
         "exp.yaml: head.absent: expected a or b, got 'x'");
 }
+
+TEST_CASE("get_named maps names to values and lists the names in its error", "[config]") {
+  enum class Kind { kA, kB };
+  const std::vector<std::pair<std::string, Kind>> kinds = {{"a", Kind::kA}, {"b", Kind::kB}};
+  const Config c = Config::parse("k: b\nbad: c\n", "exp.yaml");
+  CHECK(get_named(c, "k", Kind::kA, kinds) == Kind::kB);
+  CHECK(get_named(c, "absent", Kind::kB, kinds) == Kind::kB);
+  CHECK(error_of([&] { get_named(c, "bad", Kind::kA, kinds); }) == "exp.yaml: bad: expected a or b, got 'c'");
+}

@@ -13,9 +13,14 @@
 
 namespace detlab {
 
+namespace {
+
+// Training, and eval with gradients (saliency, Grad-CAM), keep the plain path.
 bool inference_path(const torch::nn::Module& module) {
   return !module.is_training() && !at::GradMode::is_enabled();
 }
+
+}  // namespace
 
 /// The folded weights and aliases of the tensors they were made from. A source is the same when its data
 /// pointer, shape and version counter are: set_data swaps the storage under the same tensor, in-place updates

@@ -14,14 +14,10 @@
 
 namespace detlab {
 
-/// True when `module` may take its inference fast paths: eval mode and autograd off (InferenceMode or
-/// NoGradGuard). Training, and eval with gradients (saliency, Grad-CAM), keep the plain paths.
-bool inference_path(const torch::nn::Module& module);
-
 /// What this represents: norm(conv(x)) of a module's registered convolution and (optional) norm, called like a
 /// function. It owns no parameters; the modules stay where they are registered, with their names.
 ///
-/// On the inference path (see inference_path, judged on the convolution) it runs a single convolution whose
+/// On the inference path (the convolution in eval mode, autograd off: InferenceMode or NoGradGuard) it runs a single convolution whose
 /// weights have the norm folded in (weight * scale per output channel, shift as the bias), so no separate pass
 /// over the activations; on the CPU with weights and activations in channels-last order, which oneDNN convolves
 /// without reordering them on every call. Both are what mmdetection's fuse_conv_bn and torch's
@@ -40,7 +36,6 @@ class InferenceConv {
   torch::Tensor operator()(const torch::Tensor& x) const;
 
   explicit operator bool() const { return static_cast<bool>(conv_); }
-  const torch::nn::Conv2d& conv() const { return conv_; }
 
  private:
   struct Cache;

@@ -3,24 +3,15 @@
 // FrozenBatchNorm2d and the Norm2d switch (see norm.h).
 #include "nn/backbones/norm.h"
 
-#include <stdexcept>
+#include <tuple>
 
 namespace detlab {
 
-const char* norm_kind_name(NormKind kind) {
-  switch (kind) {
-    case NormKind::kBatchNorm: return "batch_norm";
-    case NormKind::kFrozenBatchNorm: return "frozen_batch_norm";
-    case NormKind::kNone: return "none";
-  }
-  return "?";
-}
-
-NormKind norm_kind_from_name(const std::string& name) {
-  for (NormKind k : {NormKind::kBatchNorm, NormKind::kFrozenBatchNorm, NormKind::kNone}) {
-    if (name == norm_kind_name(k)) return k;
-  }
-  throw std::invalid_argument("unknown norm '" + name + "' (known: batch_norm, frozen_batch_norm, none)");
+std::vector<std::pair<std::string, NormKind>> norm_kind_names(bool with_none) {
+  std::vector<std::pair<std::string, NormKind>> names = {{"batch_norm", NormKind::kBatchNorm},
+                                                         {"frozen_batch_norm", NormKind::kFrozenBatchNorm}};
+  if (with_none) names.emplace_back("none", NormKind::kNone);
+  return names;
 }
 
 FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t num_features, double eps_) : eps(eps_) {
@@ -34,10 +25,15 @@ FrozenBatchNorm2dImpl::FrozenBatchNorm2dImpl(int64_t num_features, double eps_) 
 torch::Tensor FrozenBatchNorm2dImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == weight.size(0), "FrozenBatchNorm2d: expected N x ", weight.size(0),
               " x H x W, got ", x.sizes());
+  const auto [scale, shift] = scale_shift();
+  return x * scale.reshape({1, -1, 1, 1}) + shift.reshape({1, -1, 1, 1});
+}
+
+std::pair<torch::Tensor, torch::Tensor> FrozenBatchNorm2dImpl::scale_shift() const {
   // Same order of operations as torchvision, so that results agree to the last bit or close to it.
-  const auto scale = weight.reshape({1, -1, 1, 1}) * (running_var.reshape({1, -1, 1, 1}) + eps).rsqrt();
-  const auto shift = bias.reshape({1, -1, 1, 1}) - running_mean.reshape({1, -1, 1, 1}) * scale;
-  return x * scale + shift;
+  torch::Tensor scale = weight * (running_var + eps).rsqrt();
+  torch::Tensor shift = bias - running_mean * scale;
+  return {scale, shift};
 }
 
 Norm2d::Norm2d(torch::nn::Module& parent, const std::string& name, int64_t channels, const NormSpec& spec) {
@@ -63,22 +59,16 @@ torch::Tensor Norm2d::operator()(const torch::Tensor& x) const {
 bool Norm2d::is_training() const { return bn_ ? bn_->is_training() : frozen_ && frozen_->is_training(); }
 
 bool Norm2d::affine_form(torch::Tensor* scale, torch::Tensor* shift) const {
-  torch::Tensor w, b, mean, var;
-  double eps = 0;
   if (frozen_) {
-    w = frozen_->weight, b = frozen_->bias, mean = frozen_->running_mean, var = frozen_->running_var;
-    eps = frozen_->eps;
-  } else if (bn_ && !bn_->is_training() && bn_->options.track_running_stats()) {
-    mean = bn_->running_mean, var = bn_->running_var;
-    eps = bn_->options.eps();
-    w = bn_->options.affine() ? bn_->weight : torch::ones_like(var);
-    b = bn_->options.affine() ? bn_->bias : torch::zeros_like(mean);
-  } else {
-    return false;
+    std::tie(*scale, *shift) = frozen_->scale_shift();
+    return true;
   }
-  // torchvision's FrozenBatchNorm2d order of operations (BatchNorm2d's eval formula is the same algebra).
-  *scale = w * (var + eps).rsqrt();
-  *shift = b - mean * *scale;
+  if (!bn_ || bn_->is_training() || !bn_->options.track_running_stats()) return false;
+  // BatchNorm2d's eval formula, in FrozenBatchNorm2d's order of operations.
+  const bool affine = bn_->options.affine();
+  const torch::Tensor inv_std = (bn_->running_var + bn_->options.eps()).rsqrt();
+  *scale = affine ? bn_->weight * inv_std : inv_std;
+  *shift = affine ? bn_->bias - bn_->running_mean * *scale : -(bn_->running_mean * *scale);
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace detlab {
@@ -20,11 +21,9 @@ enum class NormKind {
   kNone,             // no normalisation (convolutions then get a bias)
 };
 
-/// The config names of the kinds: "batch_norm", "frozen_batch_norm", "none".
-const char* norm_kind_name(NormKind kind);
-/// The kind of a config name; std::invalid_argument for any other name (callers check the name first, e.g. with
-/// config/checked.h's get_choice, so that the user sees the file and key).
-NormKind norm_kind_from_name(const std::string& name);
+/// The config names of the kinds ("batch_norm", "frozen_batch_norm" and, with_none, "none"), for
+/// config/checked.h's get_named.
+std::vector<std::pair<std::string, NormKind>> norm_kind_names(bool with_none = true);
 
 struct NormSpec {
   NormKind kind = NormKind::kBatchNorm;
@@ -40,6 +39,8 @@ class FrozenBatchNorm2dImpl : public torch::nn::Module {
   explicit FrozenBatchNorm2dImpl(int64_t num_features, double eps = 1e-5);
   /*  requires: x N x num_features x H x W.  ensures: same shape. */
   torch::Tensor forward(const torch::Tensor& x);
+  /// The per-channel (scale, shift) that forward() applies, each of num_features values.
+  std::pair<torch::Tensor, torch::Tensor> scale_shift() const;
 
   torch::Tensor weight, bias, running_mean, running_var;
   double eps;
