@@ -28,6 +28,7 @@
 
 #include "data/formats.h"
 #include "nn/backbones/make_backbone.h"
+#include "pipeline/runtime.h"
 #include "train/engine.h"
 #include "train/runtime.h"
 #include "train/train_log.h"
@@ -225,7 +226,7 @@ int main(int argc, char** argv) {
   }
 
   // Loader alone: JPEG decode + normalize (+ flip), batches of 4 at 640 x 480.
-  set_threads(1);
+  set_library_threads(1);
   {
     double best = 0;
     for (int r = 0; r < repeat; ++r) {
@@ -248,7 +249,7 @@ int main(int argc, char** argv) {
               "PyTorch peer", "model/peer");
   for (int threads : thread_counts) {
     for (int batch : batches) {
-      set_threads(threads);
+      set_library_threads(threads);
       Rate model, p;
       double engine = 0;
       for (int r = 0; r < repeat; ++r) {

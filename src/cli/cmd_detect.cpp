@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/options.h"
 #include "pipeline/allocator.h"
+#include "pipeline/runtime.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -82,7 +83,8 @@ int cmd_detect(const std::vector<std::string>& args) {
   }
   bar.finish();
   write_coco_results(fs::path(out) / "detections.json", files, dets);
-  std::cout << "wrote " << images.size() << " PNGs and " << (fs::path(out) / "detections.json").string() << "\n";
+  std::cout << "wrote " << images.size() << " PNGs and " << (fs::path(out) / "detections.json").string()
+            << " (threads: " << library_threads().describe() << ")\n";
   return 0;
 }
 

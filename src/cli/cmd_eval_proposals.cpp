@@ -19,6 +19,7 @@
 #include "eval/proposal_recall.h"
 #include "experiment/run_config.h"
 #include "pipeline/parallel.h"
+#include "pipeline/runtime.h"
 #include "pipeline/registries.h"
 #include "proposals/proposal_file.h"
 

@@ -3,24 +3,18 @@
 // Shared option handling for subcommands.
 #include "cli/options.h"
 
-#include <opencv2/core/utility.hpp>
-
 #include <iostream>
-#include <thread>
 
+#include "core/error.h"
 #include "core/progress.h"
+#include "pipeline/runtime.h"
 
 namespace detlab::cli {
 
-namespace {
-ThreadHook g_thread_hook = nullptr;
-}
-
-void set_thread_hook(ThreadHook hook) { g_thread_hook = hook; }
-
 void add_common_options(po::options_description& desc, CommonOptions& opts, bool config) {
   desc.add_options()("help,h", "show this help")(
-      "threads,j", po::value<int>(&opts.threads)->default_value(0), "worker threads (0 = all cores)")(
+      "threads,j", po::value<int>(&opts.threads)->default_value(0),
+      "threads of every library pool and worker loop (0 = all hardware threads); results may depend on it")(
       "quiet,q", po::bool_switch(&opts.quiet), "no progress bars");
   if (config)
     desc.add_options()("set", po::value<std::vector<std::string>>(&opts.overrides)->composing(),
@@ -33,10 +27,11 @@ void add_run_options(po::options_description& desc, CommonOptions& opts) {
       "device", po::value<std::string>(&opts.device)->default_value("cpu"), "cpu or cuda");
 }
 
-void apply_common_options(const CommonOptions& opts) {
-  const int threads = opts.threads > 0 ? opts.threads : static_cast<int>(std::thread::hardware_concurrency());
-  cv::setNumThreads(threads);
-  if (g_thread_hook) g_thread_hook(threads);
+void apply_common_options(CommonOptions& opts) {
+  if (opts.threads < 0)
+    throw InputError("", "--threads", "must be >= 0 (0: every hardware thread), got " + std::to_string(opts.threads));
+  opts.threads = resolve_thread_count(opts.threads);
+  set_library_threads(opts.threads);
   ProgressBar::set_enabled(!opts.quiet);
 }
 

@@ -3,10 +3,6 @@
 // parallel_for with std::thread workers and first-exception propagation.
 #include "pipeline/parallel.h"
 
-#include <dlfcn.h>
-
-#include <opencv2/core/utility.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <exception>
@@ -52,29 +48,6 @@ void parallel_for(int n, int threads, const std::function<void(int, int)>& fn) {
   work(0);
   for (auto& t : pool) t.join();
   if (first) std::rethrow_exception(first);
-}
-
-namespace {
-// OpenBLAS is looked up at run time so that nothing here links against it (the reference BLAS or none
-// at all are fine too).
-using SetThreads = void (*)(int);
-using GetThreads = int (*)();
-SetThreads openblas_set() { return reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")); }
-GetThreads openblas_get() { return reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")); }
-}  // namespace
-
-ScopedLibraryThreads::ScopedLibraryThreads(int threads) : opencv_(cv::getNumThreads()) {
-  cv::setNumThreads(threads);
-  if (const SetThreads set = openblas_set(); set && openblas_get()) {
-    openblas_ = openblas_get()();
-    set(threads);
-  }
-}
-
-ScopedLibraryThreads::~ScopedLibraryThreads() {
-  cv::setNumThreads(opencv_);
-  if (openblas_ > 0)
-    if (const SetThreads set = openblas_set()) set(openblas_);
 }
 
 }  // namespace detlab

@@ -16,20 +16,4 @@ int resolve_threads(int threads, int tasks);
 /// workers have returned. threads == 1 runs inline on the calling thread.
 void parallel_for(int n, int threads, const std::function<void(int index, int worker)>& fn);
 
-/// While alive, OpenCV's thread pool and OpenBLAS (when the process has it loaded) use `threads` threads;
-/// the previous counts come back on destruction. Per-image work that already runs on several workers asks
-/// for 1: the libraries' own pools would only oversubscribe the cores, and OpenBLAS's idle threads spin in
-/// sched_yield (measured: a quarter of a BCCD HOG+SVM training run's CPU time, all of it system time).
-/// thread safety: process-wide settings; create it on the thread that starts the workers, not inside them.
-class ScopedLibraryThreads {
- public:
-  explicit ScopedLibraryThreads(int threads);
-  ~ScopedLibraryThreads();
-  ScopedLibraryThreads(const ScopedLibraryThreads&) = delete;
-  ScopedLibraryThreads& operator=(const ScopedLibraryThreads&) = delete;
-
- private:
-  int opencv_ = 0, openblas_ = 0;  // counts to restore (openblas_ = 0: OpenBLAS not loaded)
-};
-
 }  // namespace detlab

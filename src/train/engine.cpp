@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "data/dataset.h"
 #include "pipeline/detector.h"
+#include "pipeline/runtime.h"
 #include "nn/weights/weight_file.h"
 #include "train/checkpoint.h"
 #include "train/runtime.h"
@@ -100,7 +101,9 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
   DETLAB_REQUIRE(!ctx.out_dir.empty(), "EngineContext::out_dir is empty");
   const auto call_start = Clock::now();
   const torch::Device device = parse_device(ctx.device);
-  set_threads(ctx.threads);
+  // The command applied its --threads already; a trainer asked for another count gets it for this call only.
+  std::optional<ScopedLibraryThreads> threads;
+  if (ctx.threads > 0 && !library_threads().all_equal(ctx.threads)) threads.emplace(ctx.threads);
   torch::AutoGradMode grad_mode(true);
 
   torch::nn::Module& module = model.module();

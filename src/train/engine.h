@@ -43,7 +43,7 @@ TrainOptions parse_train_options(const Config& node);
 struct EngineContext {
   std::filesystem::path out_dir;  // train_log.csv, checkpoints/, model_final.pt (a state dict, see nn/weights)
   std::string device = "cpu";     // cpu | cuda | cuda:<i>
-  int threads = 0;                // > 0: LibTorch and OpenCV threads (set_threads)
+  int threads = 0;                // > 0: library threads during this call (ScopedLibraryThreads); 0: as set
   uint64_t seed = 0;
   bool resume = false;            // continue from out_dir/checkpoints/latest (a fresh start if there is none)
   bool quiet = false;             // no progress bar

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// Device parsing, thread counts and seeding.
+// Device parsing and seeding.
 #include "train/runtime.h"
 
-#include <ATen/Parallel.h>
-#include <opencv2/core/utility.hpp>
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
@@ -32,12 +30,6 @@ torch::Device parse_device(const std::string& name) {
     return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
   }
   throw InputError("", "--device", "unknown device '" + name + "' (expected cpu, cuda or cuda:<index>)");
-}
-
-void set_threads(int threads) {
-  if (threads <= 0) return;
-  at::set_num_threads(threads);
-  cv::setNumThreads(threads);
 }
 
 void seed_everything(uint64_t seed) { torch::manual_seed(seed); }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// Run-wide settings for deep code: device selection, thread counts, seeding.
+// Run-wide settings for deep code: device selection and seeding (thread counts: pipeline/runtime.h).
 #pragma once
 
 #include <cstdint>
@@ -13,9 +13,6 @@ namespace detlab {
 /// "cpu", "cuda" or "cuda:<index>". InputError (field "--device") when the name is unknown or CUDA is asked
 /// for but this LibTorch has no CUDA or sees no GPU.
 torch::Device parse_device(const std::string& name);
-
-/// threads > 0: LibTorch's intra-op threads (at::set_num_threads) and OpenCV's threads; 0 leaves both as is.
-void set_threads(int threads);
 
 /// Seeds LibTorch's default generators (CPU and, where present, CUDA). Call it before building a model so
 /// that its initialization is reproducible; the engine seeds again at the start of a fresh run.
