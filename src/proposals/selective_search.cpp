@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// selective_search over OpenCV ximgproc; the ximgproc include stays in this file.
+// selective_search: the proposal stage over hierarchical_grouping.h (ximgproc's segmentations and strategies).
 #include "proposals/selective_search.h"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/ximgproc/segmentation.hpp>
 
 #include "core/box_ops.h"
 #include "core/error.h"
+#include "proposals/hierarchical_grouping.h"
 
 namespace detlab {
 
@@ -33,24 +32,18 @@ class SelectiveSearchProposals final : public ProposalStage {
       f = static_cast<float>(opts_.resize_to) / std::max(bgr.cols, bgr.rows);
       cv::resize(bgr, input, cv::Size(), f, f, cv::INTER_AREA);
     }
-    auto ss = cv::ximgproc::segmentation::createSelectiveSearchSegmentation();
-    ss->setBaseImage(input);
+    GroupingStrategy strategy;
     switch (opts_.mode) {
-      case SelectiveSearchOptions::Mode::kSingle: ss->switchToSingleStrategy(opts_.base_k, opts_.sigma); break;
-      case SelectiveSearchOptions::Mode::kFast:
-        ss->switchToSelectiveSearchFast(opts_.base_k, opts_.inc_k, opts_.sigma);
-        break;
-      case SelectiveSearchOptions::Mode::kQuality:
-        ss->switchToSelectiveSearchQuality(opts_.base_k, opts_.inc_k, opts_.sigma);
-        break;
+      case SelectiveSearchOptions::Mode::kSingle: strategy.mode = GroupingStrategy::Mode::kSingle; break;
+      case SelectiveSearchOptions::Mode::kFast: strategy.mode = GroupingStrategy::Mode::kFast; break;
+      case SelectiveSearchOptions::Mode::kQuality: strategy.mode = GroupingStrategy::Mode::kQuality; break;
     }
-    std::vector<cv::Rect> rects;
-    // ximgproc ranks regions by hierarchy level times std::rand() (Uijlings et al. 2013, section 3.4), a
-    // process-wide generator: seeding it per call makes the ranking (the order, and which boxes survive
-    // max_proposals) reproducible when images are processed one at a time. Images segmented concurrently
-    // share the generator, so their ranking may vary between runs; the set of boxes before the cap does not.
-    std::srand(static_cast<unsigned>(opts_.seed));
-    ss->process(rects);
+    strategy.base_k = opts_.base_k;
+    strategy.inc_k = opts_.inc_k;
+    strategy.sigma = opts_.sigma;
+    // The ranking (which boxes survive max_proposals, and their order) draws random numbers (Uijlings et al.
+    // 2013, section 3.4) from a generator of this call: the same boxes for any number of threads.
+    const std::vector<cv::Rect> rects = selective_search_boxes(input, strategy, static_cast<uint32_t>(opts_.seed));
     Proposals out;
     out.reserve(std::min<size_t>(rects.size(), opts_.max_proposals));
     const float inv = 1.f / f, w = static_cast<float>(bgr.cols), h = static_cast<float>(bgr.rows);

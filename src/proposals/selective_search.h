@@ -22,13 +22,13 @@ struct SelectiveSearchOptions {
   /// scaled back. Segmentation time grows with the pixel count, so 320 is about 4x faster on 640 x 480.
   int resize_to = 0;
   int min_size = 0;         // drop boxes whose shorter side is below this (input pixels); 0 keeps all
-  uint64_t seed = 0x5e1ec7;  // seeds std::rand() before each image (ximgproc's ranking; see the .cpp)
+  uint64_t seed = 0x5e1ec7;  // seeds the ranking's generator of each image (hierarchical_grouping.h)
 };
 
 /// Keys: mode (single | fast | quality), base_k, inc_k, sigma, max_proposals, resize_to, min_size, seed.
 SelectiveSearchOptions parse_selective_search(const Config& node);
-/// thread safety: propose() builds its own ximgproc object and may run concurrently (one image per thread);
-/// the ranking is then not reproducible (ximgproc draws from std::rand()), the set of boxes before the cap is.
+/// thread safety: propose() may run concurrently (one image per thread) and gives the same boxes in the same
+/// order whatever the number of threads: its random ranking has a generator per call.
 std::unique_ptr<ProposalStage> make_selective_search(const SelectiveSearchOptions& opts);
 
 }  // namespace detlab
