@@ -136,7 +136,6 @@ DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dat
     auto score = obj.find("score");
     if (score == obj.end()) throw InputError(file, element(i, "score"), "missing");
     const double s = read_number(*score, file, element(i, "score"));
-    if (s < 0 || s > 1) throw InputError(file, element(i, "score"), "outside [0, 1]: " + score->dump());
 
     Detection d;
     d.box = {static_cast<float>(v[0]), static_cast<float>(v[1]), static_cast<float>(v[0] + v[2]),
@@ -145,6 +144,8 @@ DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dat
       throw InputError(file, element(i, "bbox"), "box does not fit in single precision: " + bbox->dump());
     d.label = label->second;
     d.score = static_cast<float>(s);
+    if (!std::isfinite(d.score))
+      throw InputError(file, element(i, "score"), "does not fit in single precision: " + score->dump());
     per_image[img->second].push_back(d);
   }
 

@@ -41,7 +41,9 @@ std::vector<Detections> detections_by_image(const Dataset& gt, const DetectionSe
 ///          box = (x, y, x + w, y + h) with the sum taken in double, then rounded to float.
 /// Throws InputError naming the file and the element ("[12].bbox") for: a file that is not a JSON list, a
 /// missing or mistyped field, an image id or category id absent from gt, a non-finite bbox or one with
-/// negative width or height, a score that is not finite or outside [0, 1]. An empty list gives no detections.
+/// negative width or height, a score that is not finite. Any finite score is taken, as pycocotools and
+/// voc_eval.py take it (SVM margins and logits are common); only the order of scores matters to every metric.
+/// An empty list gives no detections.
 DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dataset& gt);
 
 /// Writes dets as a COCO results JSON list (images in gt order), atomically (no partial file on failure).

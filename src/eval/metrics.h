@@ -28,7 +28,7 @@ std::vector<Protocol> parse_protocols(const std::string& text, const std::string
 struct EvalOptions {
   std::vector<Protocol> protocols = {Protocol::kCoco, Protocol::kVoc07, Protocol::kVoc12};
   CocoEvalOptions coco;
-  /// IoU threshold and "+1" convention of both VOC protocols (use_07_metric is set per protocol).
+  /// IoU threshold and pixel convention of both VOC protocols (use_07_metric is set per protocol).
   VocOptions voc;
   int threads = 0;  ///< overrides coco.threads and voc.threads when > 0
 };

@@ -124,4 +124,32 @@ std::vector<std::filesystem::path> write_pr_curves(const std::filesystem::path& 
   return files;
 }
 
+std::vector<std::filesystem::path> write_coco_pr_curves(const std::filesystem::path& dir, const CocoEvalResult& r,
+                                                        const std::vector<std::string>& class_names) {
+  size_t all = 0;  // pycocotools' first range is "all"; look it up by label for custom ranges
+  for (size_t a = 0; a < r.A(); ++a)
+    if (r.options.area_ranges[a].label == "all") all = a;
+  const size_t m = r.M() - 1;
+  std::vector<std::filesystem::path> files;
+  for (size_t t = 0; t < r.T(); ++t) {
+    std::ostringstream os;
+    os << "class,recall,precision,score\n";
+    char buf[160];
+    for (int k = 0; k < r.num_classes; ++k) {
+      if (r.num_gt[static_cast<size_t>(k) * r.A() + all] <= 0) continue;
+      const std::string name = csv_quote(k < static_cast<int>(class_names.size()) ? class_names[k] : "");
+      for (size_t ri = 0; ri < r.R(); ++ri) {
+        std::snprintf(buf, sizeof buf, ",%.9g,%.9g,%.9g\n", r.options.rec_thresholds[ri],
+                      r.precision_at(t, ri, k, all, m), r.score_at(t, ri, k, all, m));
+        os << name << buf;
+      }
+    }
+    char stem[40];
+    std::snprintf(stem, sizeof stem, "coco_iou%.2f.csv", r.options.iou_thresholds[t]);
+    files.push_back(dir / stem);
+    write_file_atomic(files.back(), os.str());
+  }
+  return files;
+}
+
 }  // namespace detlab

@@ -29,4 +29,12 @@ std::string class_file_stem(const std::string& name, int label);
 std::vector<std::filesystem::path> write_pr_curves(const std::filesystem::path& dir, const VocResult& r,
                                                    const std::vector<std::string>& class_names);
 
+/// The COCO protocol's precision-recall curves: dir/coco_iou<t>.csv for each IoU threshold t of r (e.g.
+/// coco_iou0.50.csv, coco_iou0.75.csv), each atomically, with the header "class,recall,precision,score": per
+/// class (label order) one row per recall threshold, the interpolated precision pycocotools' accumulate()
+/// stores at it (area "all", the last max_dets) and the score at which it is reached. Classes without ground
+/// truth have no rows. Returns the files written, by threshold.
+std::vector<std::filesystem::path> write_coco_pr_curves(const std::filesystem::path& dir, const CocoEvalResult& r,
+                                                        const std::vector<std::string>& class_names);
+
 }  // namespace detlab

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// One evaluation run end to end: evaluate, print the summary, write metrics.json and the analysis files.
+// One evaluation end to end: evaluate, the printed summary, metrics.json and the analysis files.
 #pragma once
 
 #include <filesystem>
 #include <limits>
 #include <map>
-#include <ostream>
 #include <string>
 
 #include "eval/confusion.h"
@@ -15,15 +14,18 @@
 
 namespace detlab {
 
-/// What evaluate_and_report() produces besides the printed summary. Empty paths are not written.
+/// What evaluate_and_report() computes and writes besides the metrics. Empty paths are not written.
 struct ReportOptions {
   EvalOptions eval;
   std::filesystem::path metrics_json;  ///< metrics.json (DESIGN.md keys)
-  std::filesystem::path pr_dir;        ///< pr/<class>.csv from the VOC12 (else VOC07) matching
+  /// pr/<class>.csv from the VOC12 (else VOC07) matching, and coco_iou<t>.csv per COCO IoU threshold
+  std::filesystem::path pr_dir;
   std::filesystem::path table;         ///< per-class AP table; ".csv" gives CSV, anything else markdown
+  std::filesystem::path table_csv;     ///< a second copy of the table as CSV (run folders keep both)
   std::filesystem::path confusion_csv; ///< confusion matrix at `confusion`'s operating point
   ConfusionOptions confusion;
-  bool tide = false;                   ///< print the TIDE error breakdown
+  bool tide = false;                   ///< compute (and print) the TIDE error breakdown
+  std::filesystem::path tide_file;     ///< also write it here (needs tide)
   TideOptions tide_options;
   bool print_class_table = false;      ///< also print the per-class AP table (markdown)
   /// Copied into metrics.json (timing is measured by the caller that ran the detector).
@@ -32,10 +34,13 @@ struct ReportOptions {
   std::string extra_json;
 };
 
-/// Evaluates dets against gt, prints the summary (format_summary, then TIDE / the table when asked) to out,
-/// and writes the requested files, each atomically. Used by `detlab eval` for external result files and by
-/// the trained-detector path alike. InputError for bad inputs (e.g. pr_dir without a VOC protocol).
-Evaluation evaluate_and_report(const Dataset& gt, const DetectionSet& dets, const ReportOptions& opts,
-                               std::ostream& out);
+struct Report {
+  Evaluation evaluation;
+  std::string text;  ///< what `detlab eval` prints: the summary, then the class table / TIDE when asked
+};
+
+/// Evaluates dets against gt and writes the requested files, each atomically. Used by `detlab eval` for
+/// external result files and by the trained-detector path (evaluate_run) alike, so both give the same files.
+Report evaluate_and_report(const Dataset& gt, const DetectionSet& dets, const ReportOptions& opts);
 
 }  // namespace detlab

@@ -25,7 +25,7 @@ struct ClassDet {
   Box box;
 };
 
-// voc_eval.py's overlaps, one gt at a time, in double, with `one` = 1 (legacy) or 0.
+// voc_eval.py's overlaps, one gt at a time, in double, with `one` = 1 (VocOptions::plus_one) or 0.
 double voc_iou(const Box& d, const Box& g, double one) {
   const double bx1 = d.x1, by1 = d.y1, bx2 = d.x2, by2 = d.y2;
   const double gx1 = g.x1, gy1 = g.y1, gx2 = g.x2, gy2 = g.y2;
@@ -39,7 +39,7 @@ double voc_iou(const Box& d, const Box& g, double one) {
 VocClassResult evaluate_class(const Dataset& gt, const std::vector<Detections>& by_image, int label,
                               const VocOptions& opts) {
   VocClassResult r;
-  const double one = opts.legacy_plus_one ? 1. : 0.;
+  const double one = opts.plus_one ? 1. : 0.;
   // Per image: indices of this class's objects (difficult included: they can absorb a detection).
   std::vector<std::vector<int>> objects(gt.images.size());
   for (size_t i = 0; i < gt.images.size(); ++i) {
@@ -142,7 +142,7 @@ std::string format_voc_summary(const VocResult& r, const std::vector<std::string
   for (const std::string& n : class_names) width = std::max(width, n.size());
   char buf[64];
   std::snprintf(buf, sizeof buf, " (%s, IoU > %.2f%s)\n", r.options.use_07_metric ? "11-point" : "all-point",
-                r.options.iou_threshold, r.options.legacy_plus_one ? ", +1 areas" : "");
+                r.options.iou_threshold, r.options.plus_one ? ", +1 areas" : "");
   std::string out = title + buf;
   auto row = [&](const std::string& name, double v, const std::string& note) {
     std::string padded = name;

@@ -1,6 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // PASCAL VOC evaluation as py-faster-rcnn's voc_eval.py: per-class AP (11-point or all-point) and mAP.
+//
+// The rule. A VOC protocol result equals what py-faster-rcnn's voc_eval.py (the devkit's semantics) computes on
+// the same annotation XML with the same detections written in the devkit's convention, 1-based inclusive, as
+// py-faster-rcnn writes them: a detlab box (x1, y1, x2, y2) is the devkit line (x1 + 1, y1 + 1, x2, y2).
+// Why no "+1" appears here by default: read_voc turns the XML's inclusive pixels (xmin, ymin, xmax, ymax) into
+// the continuous box (xmin - 1, ymin - 1, xmax, ymax), and on continuous boxes the devkit's +1 widths are the
+// plain widths (xmax - (xmin - 1) = xmax - xmin + 1), so its IoU is the plain IoU. Adding the +1 again would
+// count one pixel twice. The rule holds whatever file the ground truth came from (VOC folder, COCO JSON or
+// YOLO folder written by `detlab dataset convert`, which all keep the continuous box) and whatever the
+// detections came from (a detlab detector, a COCO results file, whose [x, y, w, h] is continuous as in
+// pycocotools). Tested to 1e-9 against an independent transcription of voc_eval.py on a real VOC folder:
+// tests/data/voc2012-sample/devkit/.
 #pragma once
 
 #include <string>
@@ -17,11 +29,12 @@ struct VocOptions {
   /// VOC2007's 11-point interpolated AP (recall thresholds numpy.arange(0, 1.1, 0.1)); false: VOC2010+
   /// all-point AP (area under the monotone precision envelope).
   bool use_07_metric = false;
-  /// The devkit's "+1" pixel convention: widths, heights and intersections are x2 - x1 + 1, applied to the Box
-  /// coordinates as stored. It reproduces devkit numbers for boxes given in the devkit's own inclusive pixel
-  /// numbers. Boxes read by read_voc are already continuous (x1 = xmin - 1), for which the devkit's IoU is the
-  /// plain continuous IoU, i.e. legacy_plus_one = false.
-  bool legacy_plus_one = true;
+  /// The devkit's "+1" pixel convention: widths, heights and intersections are x2 - x1 + 1, applied to the box
+  /// coordinates as they are. Off by default, because detlab's boxes are continuous (core/types.h): see the rule
+  /// at the top of this file. On only for boxes that are themselves in the devkit's inclusive pixel numbers,
+  /// e.g. a COCO JSON whose bbox is [xmin, ymin, xmax - xmin, ymax - ymin] of the XML and detections written in
+  /// the same numbering (`--plus-one`, `eval.voc.plus_one: true`).
+  bool plus_one = false;
   int threads = 0;  ///< classes are evaluated in parallel; 0 = all cores. Results do not depend on it.
 };
 

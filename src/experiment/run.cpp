@@ -16,6 +16,8 @@
 #include "core/progress.h"
 #include "eval/coco_eval.h"
 #include "eval/detections.h"
+#include "eval/report.h"
+#include "pipeline/runtime.h"
 
 namespace detlab {
 
@@ -53,6 +55,7 @@ TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions&
   ctx.seed = opts.seed;
   ctx.device = opts.device;
   ctx.resume = opts.resume;
+  const LibraryThreads threads = library_threads();
   const auto t0 = std::chrono::steady_clock::now();
   det.fit(ctx);
   TrainReport report;
@@ -69,6 +72,7 @@ TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions&
   j["num_parameters"] = report.num_parameters;
   j["train_images"] = report.train_images;
   j["threads"] = opts.threads;
+  j["library_threads"] = {{"opencv", threads.opencv}, {"openblas", threads.openblas}, {"torch", threads.torch}};
   j["seed"] = opts.seed;
   write_file_atomic(opts.out_dir / "train.json", j.dump(2) + "\n");
   det.save(opts.out_dir);  // detector.json last: the folder is a model only once everything is in place
@@ -112,26 +116,37 @@ EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions
     }
   }
 
-  EvalOptions eo;
-  eo.protocols = rc.eval.protocols;
-  eo.threads = opts.threads;
   EvalReport r;
   r.images = static_cast<int>(gt.images.size());
-  r.evaluation = evaluate(gt, dets, eo);
   r.ms_per_image = mean(total_ms);
   r.ms_per_image_p90 = percentile(total_ms, 0.9);
+  r.threads = library_threads();
+  r.stage_order = stage_order;
+  for (const std::string& s : stage_order) {
+    r.stage_ms[s] = mean(stage_ms[s]);
+    r.stage_p90_ms[s] = percentile(stage_ms[s], 0.9);
+  }
+
+  // Every file the config's eval section asks for, written by the same code as `detlab eval --gt --dt`;
+  // metrics.json last, once its extra section (which needs the evaluation) is complete.
+  ReportOptions ro = report_options(rc.eval, opts.out_dir);
+  ro.metrics_json.clear();
+  ro.eval.threads = opts.threads;
+  ro.ms_per_image = r.ms_per_image;
+  ro.stage_ms = r.stage_ms;
+  if (!opts.out_dir.empty()) fs::create_directories(opts.out_dir);
+  Report report = evaluate_and_report(gt, dets, ro);
+  r.evaluation = std::move(report.evaluation);
+  r.text = std::move(report.text);
+
   nlohmann::json extra;
   extra["images"] = r.images;
   extra["split"] = opts.split;
   extra["detector"] = std::string(det.name());
   extra["ms_per_image_p90"] = r.ms_per_image_p90;
+  extra["threads"] = {{"opencv", r.threads.opencv}, {"openblas", r.threads.openblas}, {"torch", r.threads.torch}};
   extra["stages_p90"] = nlohmann::json::object();
-  for (const std::string& s : stage_order) {
-    r.stage_ms[s] = mean(stage_ms[s]);
-    r.stage_p90_ms[s] = percentile(stage_ms[s], 0.9);
-    extra["stages_p90"][s] = r.stage_p90_ms[s];
-  }
-  r.stage_order = stage_order;
+  for (const std::string& s : stage_order) extra["stages_p90"][s] = r.stage_p90_ms[s];
   if (r.evaluation.coco) {
     nlohmann::json per_class = nlohmann::json::object();
     for (int k = 0; k < gt.num_classes(); ++k) {
@@ -140,14 +155,10 @@ EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions
     }
     extra["coco_per_class"] = per_class;
   }
-  Metrics& m = r.evaluation.metrics;
-  m.ms_per_image = r.ms_per_image;
-  m.stage_ms = r.stage_ms;
-  m.extra_json = extra.dump();
+  r.evaluation.metrics.extra_json = extra.dump();
   if (!opts.out_dir.empty()) {
-    fs::create_directories(opts.out_dir);
     write_coco_results(opts.out_dir / "detections.json", gt, dets);
-    write_metrics_json(opts.out_dir / "metrics.json", m);
+    write_metrics_json(opts.out_dir / "metrics.json", r.evaluation.metrics);
   }
   return r;
 }
@@ -162,7 +173,7 @@ std::string format_run_report(const EvalReport& r, const std::vector<std::string
     os << "\n";
   }
   os << std::setprecision(1) << "images: " << r.images << ", ms per image: " << r.ms_per_image << " (p90 "
-     << r.ms_per_image_p90 << ")";
+     << r.ms_per_image_p90 << "; threads: " << r.threads.describe() << ")";
   for (const auto& [stage, ms] : r.stage_ms) os << ", " << stage << " " << ms;
   os << "\n";
   return os.str();

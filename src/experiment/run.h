@@ -14,6 +14,7 @@
 #include "eval/metrics.h"
 #include "experiment/run_config.h"
 #include "pipeline/detector.h"
+#include "pipeline/runtime.h"
 
 namespace detlab {
 
@@ -58,13 +59,16 @@ struct EvalReport {
   /// COCO AP and AP50 per label (coco_class_ap; -1 without ground truth), when the coco protocol ran.
   std::vector<std::array<double, 2>> coco_per_class;
   std::vector<std::string> stage_order;    // stage names in pipeline order (first detect() call's order)
+  LibraryThreads threads;                  // the library pools the detections ran with
+  std::string text;                        // the printed report (summary, TIDE when the eval section asks)
 };
 
 /// Runs det.detect() on every image of the split, one at a time (so times are per-image latencies), with a
-/// progress bar; evaluates with the config's protocols; writes out_dir/metrics.json (timing.ms_per_image,
-/// timing.stages = mean ms per stage; extra = {images, ms_per_image_p90, stages_p90, split, detector,
-/// coco_per_class: {name: {AP, AP50}}}) and
-/// out_dir/detections.json (COCO results) when out_dir is set.
+/// progress bar; evaluates as the config's eval section says (eval_settings.h); when out_dir is set, writes
+/// there the files of report_options() (class_ap.md / .csv, pr/, tide.txt, confusion.csv as enabled),
+/// detections.json (COCO results) and, last, metrics.json (timing.ms_per_image, timing.stages = mean ms per
+/// stage; extra = {images, ms_per_image_p90, stages_p90, split, detector, threads: {opencv, openblas, torch},
+/// coco_per_class: {name: {AP, AP50}}}).
 EvalReport evaluate_run(const RunConfig& rc, Detector& det, const EvalRunOptions& opts);
 
 /// "per class (COCO AP / AP50): RBC 0.312 / 0.590, ..." and the timing line, for the commands to print.

@@ -51,28 +51,6 @@ void read_dataset_section(RunConfig& rc) {
   }
 }
 
-void read_eval_section(RunConfig& rc) {
-  if (!rc.root.has("eval")) return;
-  const Config e = rc.root.child("eval");
-  if (e.has("protocols")) {
-    const Config p = e.child("protocols");
-    std::string joined;
-    if (p.is_sequence()) {
-      for (const std::string& s : p.as<std::vector<std::string>>()) joined += (joined.empty() ? "" : ",") + s;
-    } else {
-      joined = p.as<std::string>();
-    }
-    try {
-      rc.eval.protocols = parse_protocols(joined, p.path());
-    } catch (const InputError& err) {
-      throw InputError(p.file(), p.path(), err.what());
-    }
-  }
-  rc.eval.max_images = e.get<int>("max_images", rc.eval.max_images);
-  if (rc.eval.max_images < 0) throw InputError(e.file(), e.child_path("max_images"), "must be >= 0");
-  e.expect_consumed();
-}
-
 RunConfig finish(Config root, const fs::path& file, const std::vector<std::string>& overrides) {
   RunConfig rc;
   rc.root = std::move(root);
@@ -87,7 +65,7 @@ RunConfig finish(Config root, const fs::path& file, const std::vector<std::strin
   if (!rc.root.has("detector") && !rc.root.has("classifier"))  // classifier: a classification config (viz/)
     throw InputError(file.string(), "detector", "missing (what to train / evaluate)");
   read_dataset_section(rc);
-  read_eval_section(rc);
+  if (rc.root.has("eval")) rc.eval = parse_eval_settings(rc.root.child("eval"));
   return rc;
 }
 

@@ -10,16 +10,10 @@
 
 #include "config/config.h"
 #include "data/dataset.h"
-#include "eval/metrics.h"
+#include "experiment/eval_settings.h"
 #include "pipeline/detector.h"
 
 namespace detlab {
-
-/// The `eval:` section: which protocols to score and how many test images to use.
-struct EvalSettings {
-  std::vector<Protocol> protocols = {Protocol::kCoco, Protocol::kVoc07, Protocol::kVoc12};
-  int max_images = 0;  // the first N images of the split (0 = all)
-};
 
 /// One experiment: top-level keys `name`, `dataset`, `detector`, `eval` (experiments/README.md).
 /// Paths inside configs (dataset.path, proposal files, ...) are relative to the current directory: run
@@ -30,7 +24,7 @@ struct RunConfig {
   std::string name;            // `name`, else the file stem
   Dataset dataset;             // every image, with named splits
   std::string train_split = "train", val_split = "val", test_split = "test";
-  EvalSettings eval;
+  EvalSettings eval;           // the `eval` section (eval_settings.h)
 };
 
 /// Reads the file, applies the overrides ("a.b=value"), reads or generates the data set and parses `eval`.

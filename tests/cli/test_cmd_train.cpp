@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "cli/command.h"
+#include "support/cli_runner.h"
 #include "core/atomic_file.h"
 #include "data/synthetic.h"
 #include "pipeline/model_dir.h"
@@ -23,29 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-/// Runs `detlab args...` in-process, capturing stdout and stderr.
-Result detlab_run(std::vector<std::string> args) {
-  args.push_back("-q");
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  int code = -1;
-  try {
-    code = cli::run(args);
-  } catch (...) {
-    std::cout.rdbuf(old_out);
-    std::cerr.rdbuf(old_err);
-    throw;
-  }
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::detlab_run;
 
 int lines(const std::string& s) {
   int n = 0;

@@ -88,16 +88,31 @@ TEST_CASE("coco results: bad input names the file and the index", "[eval][detect
              Catch::Contains("dets.json: invalid JSON") && Catch::Contains("syntax error"));
   CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3], "score": 0.5}])", gt),
              Catch::Contains("[0].bbox: expected [x, y, width, height]"));
-  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 1.5}])", gt),
-             Catch::Contains("[0].score: outside [0, 1]"));
-  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": -0.1}])", gt),
-             Catch::Contains("[0].score: outside [0, 1]"));
+  CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 1e300}])", gt),
+             Catch::Contains("[0].score: does not fit in single precision"));
   CHECK_THAT(error_of(R"([{"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4]}])", gt),
              Catch::Contains("[0].score: missing"));
   CHECK_THAT(error_of(R"([{"image_id": "7", )" + ok + "}]", gt), Catch::Contains("[0].image_id: expected an integer"));
   CHECK_THAT(error_of(R"({"annotations": []})", gt), Catch::Contains("expected a JSON list"));
   CHECK_THAT(error_of(R"([{"image_id": 7,)", gt), Catch::Contains("invalid JSON"));
   CHECK_THAT(error_of("[]", gt), Catch::Equals("no error"));
+}
+
+TEST_CASE("coco results: any finite score is taken (SVM margins, logits), extra fields are ignored",
+          "[eval][detections]") {
+  const Dataset gt = small_gt();
+  TempDir dir;
+  const fs::path file = dir.path / "dets.json";
+  write_file_atomic(file, R"([
+    {"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": -3.25, "id": 4, "area": 12, "iscrowd": 0},
+    {"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 17.5, "segmentation": {"counts": "x"}},
+    {"image_id": 7, "category_id": 3, "bbox": [1, 2, 3, 4], "score": 1.5, "extra": [1, 2, {"nested": null}]}])");
+  const DetectionSet d = read_coco_results(file, gt);
+  REQUIRE(d.size() == 1);
+  REQUIRE(d[0].dets.size() == 3);
+  CHECK(d[0].dets[0].score == -3.25f);
+  CHECK(d[0].dets[1].score == 17.5f);
+  CHECK(d[0].dets[2].score == 1.5f);
 }
 
 TEST_CASE("coco results: writing then reading gives the same floats bit for bit", "[eval][detections]") {

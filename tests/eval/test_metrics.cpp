@@ -26,7 +26,7 @@ fs::path temp_file(const std::string& name) {
   return dir / name;
 }
 
-Evaluation small_evaluation() {
+Evaluation small_evaluation(bool plus_one = false) {
   Dataset gt = make_dataset(3, {1, 2});
   gt.images[0].objects = {object(0, {0, 0, 40, 40}), object(1, {100, 100, 200, 200})};
   gt.images[1].objects = {object(0, {10, 10, 30, 30})};
@@ -34,6 +34,7 @@ Evaluation small_evaluation() {
                              {2, {det(0, {50, 50, 70, 70}, 0.7f), det(2, {0, 0, 5, 5}, 0.6f)}}};
   EvalOptions o;
   o.threads = 1;
+  o.voc.plus_one = plus_one;
   return evaluate(gt, dets, o);
 }
 
@@ -46,17 +47,20 @@ TEST_CASE("evaluate runs every requested protocol", "[eval][metrics]") {
   REQUIRE(e.voc12);
   CHECK(e.metrics.coco_stat("AP") == e.coco->stats[0]);
   CHECK(e.metrics.coco_stat("ARl") == e.coco->stats[11]);
-  // c0: 1 TP of 2 gt -> VOC12 AP 0.5; c1: IoU 0.5 exactly is not > 0.5 with plain areas, but +1 areas give
-  // 5151 / 10201 > 0.5 -> AP 1; c2 has no gt -> NaN, left out.
+  // c0: 1 TP of 2 gt -> VOC12 AP 0.5; c1: IoU 0.5 exactly is not > 0.5 on these continuous boxes (the default,
+  // voc_eval.h) -> AP 0; c2 has no gt -> NaN, left out. With the +1 convention the same boxes give
+  // 5151 / 10201 > 0.5 -> AP 1.
   CHECK(e.metrics.voc12->per_class[0] == 0.5);
-  CHECK(e.metrics.voc12->per_class[1] == 1.0);
+  CHECK(e.metrics.voc12->per_class[1] == 0.0);
   CHECK(std::isnan(e.metrics.voc12->per_class[2]));
-  CHECK(e.metrics.voc12->map == 0.75);
+  CHECK(e.metrics.voc12->map == 0.25);
+  CHECK(small_evaluation(/*plus_one=*/true).metrics.voc12->per_class[1] == 1.0);
   CHECK_THROWS_AS(e.metrics.coco_stat("mAP"), std::invalid_argument);
 
   const std::string s = format_summary(e);
   CHECK(s.find("COCO bbox") == 0);
-  CHECK(s.find("VOC07 (11-point, IoU > 0.50, +1 areas)") != std::string::npos);
+  CHECK(s.find("VOC07 (11-point, IoU > 0.50)") != std::string::npos);
+  CHECK(format_summary(small_evaluation(true)).find("VOC07 (11-point, IoU > 0.50, +1 areas)") != std::string::npos);
   CHECK(s.find("VOC12 (all-point") != std::string::npos);
 
   EvalOptions only_voc;
@@ -93,7 +97,7 @@ TEST_CASE("metrics.json has exactly the DESIGN.md keys and reads back", "[eval][
   CHECK(coco_keys == std::vector<std::string>{"AP", "AP50", "AP75", "APl", "APm", "APs", "AR1", "AR10", "AR100",
                                               "ARl", "ARm", "ARs"});
   CHECK(j["voc07"]["per_class"]["c2"].is_null());  // NaN -> null
-  CHECK(j["voc12"]["mAP"] == 0.75);
+  CHECK(j["voc12"]["mAP"] == 0.25);
   CHECK(j["timing"]["ms_per_image"] == 12.5);
   CHECK(j["timing"]["stages"]["classifier"] == 9.5);
   CHECK(j["extra"]["note"] == "free form");

@@ -85,26 +85,57 @@ TEST_CASE("evaluate_and_report prints the summary and writes every requested fil
   o.eval.threads = 1;
   o.metrics_json = dir / "metrics.json";
   o.pr_dir = dir / "pr";
-  o.table = dir / "table.csv";
+  o.table = dir / "table.md";
+  o.table_csv = dir / "table.csv";
   o.confusion_csv = dir / "confusion.csv";
   o.tide = true;
+  o.tide_file = dir / "tide.txt";
   o.ms_per_image = 4.0;
-  std::ostringstream out;
-  const Evaluation e = evaluate_and_report(gt, dets, o, out);
-  CHECK(out.str().find("Average Precision  (AP) @[ IoU=0.50:0.95") != std::string::npos);
-  CHECK(out.str().find("TIDE") != std::string::npos);
+  const Report r = evaluate_and_report(gt, dets, o);
+  CHECK(r.text.find("Average Precision  (AP) @[ IoU=0.50:0.95") != std::string::npos);
+  CHECK(r.text.find("TIDE") != std::string::npos);
   CHECK(fs::exists(dir / "metrics.json"));
   CHECK(fs::exists(dir / "pr" / "cat.csv"));
+  CHECK(fs::exists(dir / "pr" / "coco_iou0.50.csv"));
+  CHECK(fs::exists(dir / "pr" / "coco_iou0.95.csv"));
+  CHECK(read_file(dir / "table.md").find("| class | gt | AP | AP50") == 0);
   CHECK(read_file(dir / "table.csv").find("class,gt,AP,AP50") == 0);
   CHECK(read_file(dir / "confusion.csv").find("gt\\pred,cat,traffic light,dog,background") == 0);
+  CHECK(r.text.find(read_file(dir / "tide.txt")) != std::string::npos);
   CHECK(read_metrics_json(dir / "metrics.json").ms_per_image == 4.0);
-  CHECK(e.metrics.ms_per_image == 4.0);
+  CHECK(r.evaluation.metrics.ms_per_image == 4.0);
+  fs::remove_all(dir);
+}
 
-  ReportOptions coco_only;
-  coco_only.eval.protocols = {Protocol::kCoco};
-  coco_only.pr_dir = dir / "pr2";
-  coco_only.metrics_json = dir / "m2.json";
-  CHECK_THROWS_AS(evaluate_and_report(gt, dets, coco_only, out), InputError);
-  CHECK(!fs::exists(dir / "m2.json"));
+TEST_CASE("COCO precision-recall files hold pycocotools' precision and score arrays", "[eval][report]") {
+  Dataset gt;
+  DetectionSet dets;
+  two_class_case(gt, dets);
+  CocoEvalOptions o;
+  o.threads = 1;
+  o.iou_thresholds = {0.5, 0.75};
+  const CocoEvalResult r = evaluate_coco(gt, dets, o);
+  const fs::path dir = temp_dir();
+  const auto files = write_coco_pr_curves(dir, r, gt.class_names);
+  REQUIRE(files.size() == 2);
+  CHECK(files[0].filename() == "coco_iou0.50.csv");
+  CHECK(files[1].filename() == "coco_iou0.75.csv");
+  // Rows: header, then 101 per class with ground truth (dog has none), in label order; "traffic light" quoted
+  // only if it needed it (it does not: no comma).
+  std::istringstream in(read_file(files[0]));
+  std::string line;
+  std::getline(in, line);
+  CHECK(line == "class,recall,precision,score");
+  std::vector<std::string> rows;
+  while (std::getline(in, line)) rows.push_back(line);
+  REQUIRE(rows.size() == 2 * 101);
+  // cat at IoU .5: .9 TP, .7 FP, .6 TP over 2 gt -> recall .5 .5 1, precision 1 .5 .667, envelope 1 .667 .667;
+  // a recall threshold takes the first rank reaching it (searchsorted left). traffic light: one TP at .8.
+  CHECK(rows[0] == "cat,0,1,0.899999976");
+  CHECK(rows[50] == "cat,0.5,1,0.899999976");
+  CHECK(rows[51] == "cat,0.51,0.666666667,0.600000024");
+  CHECK(rows[100] == "cat,1,0.666666667,0.600000024");
+  CHECK(rows[101] == "traffic light,0,1,0.800000012");
+  CHECK(rows[201] == "traffic light,1,1,0.800000012");
   fs::remove_all(dir);
 }

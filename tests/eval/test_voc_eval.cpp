@@ -19,7 +19,7 @@ VocOptions voc(double iou, bool use_07, bool plus_one = true) {
   VocOptions o;
   o.iou_threshold = iou;
   o.use_07_metric = use_07;
-  o.legacy_plus_one = plus_one;
+  o.plus_one = plus_one;
   o.threads = 1;
   return o;
 }
@@ -76,7 +76,7 @@ TEST_CASE("voc golden: voc-toy (10 images, class cat)", "[eval][voc][golden]") {
   // README: IoU 0.5 -> every-point 0.8958, 11-point 0.8864; IoU 0.75 -> 0.5097, 0.4924 (to 1e-4), with or
   // without the +1 convention.
   for (bool plus_one : {true, false}) {
-    INFO("legacy_plus_one " << plus_one);
+    INFO("plus_one " << plus_one);
     CHECK(evaluate_voc(gt, dets, voc(0.5, false, plus_one)).map == Approx(0.8958).margin(1e-4));
     CHECK(evaluate_voc(gt, dets, voc(0.5, true, plus_one)).map == Approx(0.8864).margin(1e-4));
     CHECK(evaluate_voc(gt, dets, voc(0.75, false, plus_one)).map == Approx(0.5097).margin(1e-4));
@@ -103,7 +103,7 @@ TEST_CASE("voc: duplicates are false positives, the best-IoU gt is taken even wh
   Dataset gt = make_dataset(1, {1});
   gt.images[0].objects = {object(0, {0, 0, 10, 10}), object(0, {6, 0, 16, 10})};
   // Second detection overlaps gt 0 best (IoU .67 vs .43) although gt 0 is taken: voc_eval.py counts it FP
-  // instead of moving to gt 1 (plain IoU here: legacy_plus_one off).
+  // instead of moving to gt 1 (plain IoU here: plus_one off).
   const DetectionSet dets = {{1, {det(0, {0, 0, 10, 10}, 0.9f), det(0, {2, 0, 12, 10}, 0.8f)}}};
   const VocResult r = evaluate_voc(gt, dets, voc(0.3, false, false));
   CHECK(r.classes[0].num_tp == 1);

@@ -31,7 +31,7 @@ TEST_CASE("run config: data set, splits, eval section, detector", "[experiment][
   REQUIRE(rc.name == "tiny");
   REQUIRE(rc.dataset.images.size() == 12);
   REQUIRE(rc.eval.max_images == 2);
-  REQUIRE(rc.eval.protocols == std::vector<Protocol>{Protocol::kCoco, Protocol::kVoc07});
+  REQUIRE(rc.eval.options.protocols == std::vector<Protocol>{Protocol::kCoco, Protocol::kVoc07});
   REQUIRE(split_of(rc, "train").images.size() + split_of(rc, "val").images.size() +
               split_of(rc, "test").images.size() ==
           12);
