@@ -16,7 +16,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
   std::string config, out, name, shard;
   std::vector<std::string> grids, eval_only;
   int seeds = 0;
-  bool collect = false, retrain = false, no_plots = false, dry_run = false;
+  bool collect = false, retrain = false, reuse_stale = false, no_plots = false, dry_run = false;
   po::options_description desc("detlab ablate options");
   add_common_options(desc, common);
   desc.add_options()("config", po::value<std::string>(&config), "ablation spec or experiment config (YAML)")(
@@ -31,6 +31,8 @@ int cmd_ablate(const std::vector<std::string>& args) {
       "collect", po::bool_switch(&collect), "only merge finished points into the tables")(
       "dry-run", po::bool_switch(&dry_run), "list the points and check that each config builds; train nothing")(
       "retrain", po::bool_switch(&retrain), "ignore cached models and evaluations")(
+      "reuse-stale", po::bool_switch(&reuse_stale),
+      "reuse finished points of the same config and seed even when their code, data, threads or device differ")(
       "no-plots", po::bool_switch(&no_plots), "skip the plots")(
       "device", po::value<std::string>(&common.device)->default_value("cpu"), "cpu or cuda");
   po::positional_options_description pos;
@@ -72,6 +74,8 @@ int cmd_ablate(const std::vector<std::string>& args) {
     if (config.empty()) throw InputError("", "CONFIG", "missing (--dry-run checks a grid)");
     AblateOptions opts;
     opts.out_dir = dir;
+    opts.threads = common.threads;
+    opts.device = common.device;
     opts.overrides = common.overrides;
     if (!shard.empty()) std::tie(opts.shard_index, opts.shard_count) = parse_shard(shard);
     int bad = 0, todo = 0;
@@ -97,6 +101,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
     opts.threads = common.threads;
     opts.device = common.device;
     opts.retrain = retrain;
+    opts.reuse_stale = reuse_stale;
     opts.overrides = common.overrides;
     opts.command_line = command_line;
     if (!shard.empty()) std::tie(opts.shard_index, opts.shard_count) = parse_shard(shard);

@@ -15,6 +15,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace detlab {
 
@@ -491,12 +492,7 @@ std::string Config::dump() const {
 }
 
 std::string Config::hash() const {
-  // FNV-1a, 64 bit: stable across platforms and runs (std::hash is not).
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : dump()) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return fnv1a_hex(dump());
 }
 
 Config Config::clone() const { return Config(deep_copy(node_), path_); }

@@ -130,6 +130,7 @@ AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& op
       co.device = opts.device;
       co.eval_only = spec.eval_only;
       co.retrain = opts.retrain && !retrained.count(p.model_group);
+      co.reuse_stale = opts.reuse_stale;
       if (co.retrain) retrained.insert(p.model_group);
       fs::remove(dir / "error.json");
       pr.outcome = run_cached(rc, co);
@@ -138,9 +139,8 @@ AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& op
       if (pr.outcome.trained) ++result.trained;
       if (pr.outcome.evaluated) ++result.evaluated;
       if (!pr.outcome.trained && !pr.outcome.evaluated) ++result.reused;
-      std::cerr << "   " << (pr.outcome.evaluated ? (pr.outcome.trained ? "trained + evaluated" : "evaluated (model reused)")
-                                                   : "reused")
-                << ": AP " << format_fixed(metric_of(pr.outcome, "AP"), 3) << "\n";
+      std::cerr << "   " << describe_outcome(pr.outcome) << ": AP " << format_fixed(metric_of(pr.outcome, "AP"), 3)
+                << "\n";
     } catch (const std::exception& ex) {
       pr.error = one_line(ex.what());
       pr.input_error = dynamic_cast<const InputError*>(&ex) != nullptr;
@@ -188,7 +188,7 @@ std::vector<PointResult> dry_run_ablation(const AblationSpec& spec, const Ablate
       const RunConfig rc = load_run_config(spec.base, overrides);
       build_detector(rc);
       pr.ok = true;
-      pr.outcome.keys = run_keys(rc, p.seed, spec.eval_only);
+      pr.outcome.keys = run_keys(rc, p.seed, spec.eval_only, "test", opts.threads, opts.device);
       pr.outcome.evaluated = !run_is_cached(out_dir / "points" / p.slug, pr.outcome.keys);  // still to do
     } catch (const std::exception& ex) {
       pr.error = one_line(ex.what());

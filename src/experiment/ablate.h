@@ -19,6 +19,7 @@ struct AblateOptions {
   int threads = 0;
   std::string device = "cpu";
   bool retrain = false;                 // retrain each model group once in this invocation
+  bool reuse_stale = false;             // CachedRunOptions::reuse_stale
   int shard_index = 0, shard_count = 1; // run only shard_points(points, index, count)
   std::vector<std::string> overrides;   // --set for every point, applied last
   std::string command_line;             // for the manifest

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "experiment/compare_spec.h"
 
 namespace detlab {
@@ -18,11 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string fnv8(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64, as Config::hash()
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return std::string(buf).substr(0, 8);  // 32 bits tell a grid's points apart
+  return fnv1a_hex(text).substr(0, 8);  // 32 bits tell a grid's points apart
 }
 
 std::string value_label(const std::string& v) {

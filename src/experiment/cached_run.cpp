@@ -5,15 +5,20 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "eval/pr_curves.h"
+#include "experiment/manifest.h"
+#include "experiment/provenance.h"
 #include "experiment/run.h"
+#include "pipeline/runtime.h"
 
 namespace detlab {
 
@@ -22,17 +27,9 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kRunFormatVersion = 1;
+// 2: keys over config, data content, seed, threads, device and code (provenance.h), inputs and provenance kept.
+constexpr int kRunFormatVersion = 2;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::string fnv1a_hex(const std::string& text) {
-  // FNV-1a, 64 bit, as Config::hash(): stable across platforms and runs.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 json num(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
 double num_of(const json& j) { return j.is_number() ? j.get<double>() : kNaN; }
@@ -57,15 +54,62 @@ bool is_ours(const fs::path& dir) {
   return false;
 }
 
-bool model_finished(const fs::path& model_dir, const std::string& train_key) {
+/// The model_key.json of a finished model folder (also requires detector.json); null when there is none or it
+/// cannot be read.
+json stored_model_key(const fs::path& model_dir) {
   const fs::path key_file = model_dir / "model_key.json";
-  if (!fs::exists(key_file) || !fs::exists(model_dir / "detector.json")) return false;
+  if (!fs::exists(key_file) || !fs::exists(model_dir / "detector.json")) return nullptr;
   try {
-    const json j = read_json(key_file);
-    return j.value("train_key", "") == train_key;
+    return read_json(key_file);
   } catch (const std::exception&) {
-    return false;  // unreadable key file: retrain
+    return nullptr;  // unreadable key file: retrain
   }
+}
+
+bool model_finished(const fs::path& model_dir, const std::string& train_key) {
+  const json k = stored_model_key(model_dir);
+  return k.is_object() && k.value("format_version", 0) == kRunFormatVersion && k.value("train_key", "") == train_key;
+}
+
+/// The inputs stored under `key` ("inputs" of model_key.json, "inputs"."eval" of run.json), if readable.
+std::optional<RunInputs> stored_inputs(const json& j) {
+  try {
+    return RunInputs::from_json(j);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// What differs from a stored record, for the message of a redone step: its inputs' changes, or why it cannot
+/// be compared. Empty when there was nothing before.
+std::vector<std::string> changes_since(const json& record, const json& inputs, const RunInputs& now) {
+  if (record.is_null()) return {};
+  if (record.value("format_version", 0) != kRunFormatVersion)
+    return {"made by an older detlab (format " + std::to_string(record.value("format_version", 0)) + ")"};
+  const std::optional<RunInputs> before = stored_inputs(inputs);
+  if (!before) return {"unreadable record"};
+  std::vector<std::string> c = describe_changes(*before, now);
+  if (c.empty()) c.push_back("forced (--retrain)");
+  return c;
+}
+
+/// When, where and with what a training or evaluation ran: one section of an entry's manifest.json.
+json provenance(const Environment& env, const RunInputs& in, const std::string& key, double seconds,
+                double cpu_seconds) {
+  const LibraryThreads t = library_threads();
+  return {{"key", key},
+          {"finished", iso_time_utc(std::chrono::system_clock::now())},
+          {"seconds", num(seconds)},
+          {"cpu_seconds", num(cpu_seconds)},
+          {"commit", env.git_commit},
+          {"dirty", env.git_dirty},
+          {"build", {{"commit", env.build_commit}, {"dirty", env.build_dirty}}},
+          {"threads", in.threads},
+          {"library_threads", {{"opencv", t.opencv}, {"openblas", t.openblas}, {"torch", t.torch}}},
+          {"device", in.device},
+          {"code", in.code.hash},
+          {"machine", {{"cpu", env.cpu}, {"hardware_threads", env.hardware_threads}, {"hostname", env.hostname}}},
+          {"libraries", env.libraries}};
 }
 
 std::vector<ClassResult> class_results(const Evaluation& e) {
@@ -116,18 +160,44 @@ fs::path model_dir_of(const fs::path& dir, const json& run) {
 
 }  // namespace
 
+namespace {
+
+struct Inputs {
+  RunInputs train, eval;
+  RunKeys keys() const { return {train.key(), eval.key()}; }
+};
+
+Inputs inputs_of(const RunConfig& rc, uint64_t seed, const std::vector<std::string>& eval_only,
+                 const std::string& split, int threads, const std::string& device) {
+  Inputs in;
+  in.train = train_inputs(rc, run_data_hash(rc), seed, resolve_thread_count(threads), device, eval_only);
+  in.eval = eval_inputs(rc, in.train, split);
+  return in;
+}
+
+}  // namespace
+
 RunKeys run_keys(const RunConfig& rc, uint64_t seed, const std::vector<std::string>& eval_only,
-                 const std::string& split) {
-  Config stripped = rc.root.clone();
-  for (const std::string& key : eval_only) stripped.set(key, "null");
-  const std::string dataset = rc.root.child("dataset").dump();
-  RunKeys k;
-  k.train = fnv1a_hex("dataset:\n" + dataset + "\ndetector:\n" + stripped.child("detector").dump() +
-                      "\nseed: " + std::to_string(seed) + "\n");
-  const std::string eval = rc.root.has("eval") ? rc.root.child("eval").dump() : std::string("~");
-  k.eval = fnv1a_hex("train: " + k.train + "\ndetector:\n" + rc.root.child("detector").dump() + "\neval:\n" + eval +
-                     "\nsplit: " + split + "\n");
-  return k;
+                 const std::string& split, int threads, const std::string& device) {
+  return inputs_of(rc, seed, eval_only, split, threads, device).keys();
+}
+
+std::string describe_outcome(const RunOutcome& o) {
+  auto because = [](const std::vector<std::string>& why) {
+    std::string s;
+    for (const std::string& w : why) s += (s.empty() ? "" : "; ") + w;
+    return s.empty() ? std::string() : " (" + s + ")";
+  };
+  std::string s;
+  if (o.trained)
+    s = (o.retrained_because.empty() ? "trained" : "retrained" + because(o.retrained_because)) + ", evaluated";
+  else if (o.evaluated)
+    s = "reused the model, " +
+        (o.reevaluated_because.empty() ? std::string("evaluated") : "re-evaluated" + because(o.reevaluated_because));
+  else
+    s = "reused the model and the evaluation";
+  if (!o.stale.empty()) s += "; reused on purpose although stale" + because(o.stale);
+  return s;
 }
 
 bool run_is_cached(const fs::path& dir, const RunKeys& keys) {
@@ -151,7 +221,7 @@ RunOutcome read_run_outcome(const fs::path& dir) {
   if (version != kRunFormatVersion)
     throw InputError(run_file.string(), "format_version",
                      "unknown version " + std::to_string(version) + " (expected " +
-                         std::to_string(kRunFormatVersion) + ")");
+                         std::to_string(kRunFormatVersion) + "; rerun the command to redo it)");
   RunOutcome o;
   try {
     o.keys.train = j.at("keys").at("train").get<std::string>();
@@ -179,33 +249,50 @@ RunOutcome read_run_outcome(const fs::path& dir) {
       r.voc12 = num_of(c.at("VOC12"));
       o.classes.push_back(r);
     }
+    o.stale = j.value("stale", std::vector<std::string>{});
   } catch (const json::exception& ex) {
     throw InputError(run_file.string(), "", std::string("malformed run.json: ") + ex.what());
   }
   o.metrics = read_metrics_json(dir / "metrics.json");
+  if (fs::exists(dir / "manifest.json")) o.manifest = read_file(dir / "manifest.json");
   return o;
 }
 
 RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
   DETLAB_REQUIRE(!opts.dir.empty(), "run_cached needs a run folder");
   const fs::path model_dir = opts.model_dir.empty() ? opts.dir : opts.model_dir;
-  const RunKeys keys = run_keys(rc, opts.seed, opts.eval_only, opts.split);
+  const Inputs in = inputs_of(rc, opts.seed, opts.eval_only, opts.split, opts.threads, opts.device);
+  const RunKeys keys = in.keys();
   if (!opts.retrain && run_is_cached(opts.dir, keys)) return read_run_outcome(opts.dir);
 
   RunOutcome out;
   out.keys = keys;
   out.dir = opts.dir;
   out.model_dir = model_dir;
+  const Environment env = probe_environment();
+
+  // The model: reuse it when its train key matches (or, with reuse_stale, when only code / data / threads /
+  // device differ); otherwise train, saying what changed since the model that was there.
+  const json stored = stored_model_key(model_dir);
+  const std::optional<RunInputs> stored_train =
+      stored.is_object() && stored.value("format_version", 0) == kRunFormatVersion && stored.contains("inputs")
+          ? stored_inputs(stored.at("inputs"))
+          : std::nullopt;
+  const bool fresh = stored_train && stored.value("train_key", "") == keys.train;
+  const bool stale_ok = opts.reuse_stale && stored_train && same_config_and_seed(*stored_train, in.train);
   std::unique_ptr<Detector> det;
-  if (!opts.retrain && model_finished(model_dir, keys.train)) {
+  json train_record;
+  if (!opts.retrain && (fresh || stale_ok)) {
+    if (!fresh) out.stale = describe_changes(*stored_train, in.train);
     det = load_trained(rc, model_dir);
     const json t = read_json(model_dir / "train.json");
     out.train_seconds = num_of(t.at("train_seconds"));
     out.num_parameters = t.value("num_parameters", int64_t{0});
     out.train_images = t.value("train_images", 0);
-    if (fs::exists(model_dir / "model_key.json"))
-      out.train_cpu_seconds = num_of(read_json(model_dir / "model_key.json").value("train_cpu_seconds", json()));
+    out.train_cpu_seconds = num_of(stored.value("train_cpu_seconds", json()));
+    train_record = stored.value("provenance", json::object());
   } else {
+    out.retrained_because = changes_since(stored, stored.is_object() ? stored.value("inputs", json()) : json(), in.train);
     for (const fs::path& d : {model_dir, opts.dir})
       if (!is_ours(d))
         throw InputError(d.string(), "", "exists and is not a detlab run folder; refusing to overwrite it");
@@ -214,7 +301,7 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     det = build_detector(rc, opts.seed);
     TrainRunOptions to;
     to.out_dir = model_dir;
-    to.threads = opts.threads;
+    to.threads = in.train.threads;
     to.seed = opts.seed;
     to.device = opts.device;
     const double cpu0 = process_cpu_seconds();
@@ -224,22 +311,50 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     out.train_seconds = tr.train_seconds;
     out.num_parameters = tr.num_parameters;
     out.train_images = tr.train_images;
+    train_record = provenance(env, in.train, keys.train, out.train_seconds, out.train_cpu_seconds);
     json key;
     key["format_version"] = kRunFormatVersion;
     key["train_key"] = keys.train;
     key["seed"] = opts.seed;
     key["train_cpu_seconds"] = out.train_cpu_seconds;
+    key["inputs"] = in.train.to_json();
+    key["provenance"] = train_record;
     write_file_atomic(model_dir / "model_key.json", key.dump(2) + "\n");  // last: the model is finished
   }
 
+  // The evaluation: reused when its key matches (or stale_ok for a model reused on purpose), else redone.
   fs::create_directories(opts.dir);
-  fs::remove(opts.dir / "run.json");  // until the new evaluation is complete the folder is not a cached run
+  const fs::path run_file = opts.dir / "run.json";
+  const json previous = fs::exists(run_file) ? read_json(run_file) : json();
+  if (!opts.retrain && !out.trained && previous.is_object() && opts.reuse_stale &&
+      previous.value("format_version", 0) == kRunFormatVersion && fs::exists(opts.dir / "metrics.json")) {
+    const std::optional<RunInputs> before = stored_inputs(previous.at("inputs").at("eval"));
+    if (before && same_config_and_seed(*before, in.eval)) {
+      // What differs: the model's inputs (kept above) and the evaluation's own; run.json keeps the mark so that
+      // tables collected later from the folder (ablate --collect) show it too.
+      std::vector<std::string> stale = out.stale;
+      for (const std::string& c : describe_changes(*before, in.eval))
+        if (std::find(stale.begin(), stale.end(), c) == stale.end()) stale.push_back(c);
+      json marked = previous;
+      marked["stale"] = stale;
+      write_file_atomic(run_file, marked.dump(2) + "\n");
+      RunOutcome reused = read_run_outcome(opts.dir);
+      reused.stale = stale;
+      return reused;
+    }
+  }
+  if (previous.is_object())
+    out.reevaluated_because = changes_since(previous, previous.contains("inputs") ? previous["inputs"].value("eval", json()) : json(),
+                                            in.eval);
+  fs::remove(run_file);  // until the new evaluation is complete the folder is not a cached run
   EvalRunOptions eo;
   eo.split = opts.split;
   eo.out_dir = opts.dir;
-  eo.threads = opts.threads;
+  eo.threads = in.eval.threads;
   const double cpu0 = process_cpu_seconds();
+  const auto t0 = std::chrono::steady_clock::now();
   const EvalReport er = evaluate_run(rc, *det, eo);
+  const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.eval_cpu_seconds = process_cpu_seconds() - cpu0;
   out.evaluated = true;
   out.metrics = er.evaluation.metrics;
@@ -250,19 +365,25 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
     out.stage_p90_ms.emplace_back(s, er.stage_p90_ms.at(s));
   }
   out.classes = class_results(er.evaluation);
-  const auto& names = out.metrics.class_names;
-  if (er.evaluation.voc12)
-    write_pr_curves(opts.dir / "pr", *er.evaluation.voc12, names);
-  else if (er.evaluation.voc07)
-    write_pr_curves(opts.dir / "pr", *er.evaluation.voc07, names);
-  write_file_atomic(opts.dir / "class_ap.md", format_class_ap_table(er.evaluation, TableFormat::kMarkdown));
-  write_file_atomic(opts.dir / "class_ap.csv", format_class_ap_table(er.evaluation, TableFormat::kCsv));
+
+  json manifest;
+  manifest["format_version"] = 1;
+  manifest["name"] = rc.name;
+  manifest["seed"] = opts.seed;
+  manifest["train"] = train_record;
+  manifest["eval"] = provenance(env, in.eval, keys.eval, eval_seconds, out.eval_cpu_seconds);
+  manifest["eval"]["split"] = opts.split;
+  manifest["stale"] = out.stale;
+  out.manifest = manifest.dump(2) + "\n";
+  write_file_atomic(opts.dir / "manifest.json", out.manifest);
 
   json j;
   j["format_version"] = kRunFormatVersion;
   j["name"] = rc.name;
   j["seed"] = opts.seed;
   j["keys"] = {{"train", keys.train}, {"eval", keys.eval}};
+  j["inputs"] = {{"train", in.train.to_json()}, {"eval", in.eval.to_json()}};
+  j["stale"] = out.stale;
   // Relative to the run folder, so that a results folder can be moved or read from another directory.
   j["model_dir"] = fs::relative(model_dir, opts.dir).generic_string();
   j["train"] = {{"seconds", num(out.train_seconds)}, {"cpu_seconds", num(out.train_cpu_seconds)},
@@ -278,7 +399,7 @@ RunOutcome run_cached(const RunConfig& rc, const CachedRunOptions& opts) {
   for (const ClassResult& c : out.classes)
     j["classes"].push_back({{"name", c.name}, {"gt", c.num_gt}, {"AP", num(c.ap)}, {"AP50", num(c.ap50)},
                             {"VOC07", num(c.voc07)}, {"VOC12", num(c.voc12)}});
-  write_file_atomic(opts.dir / "run.json", j.dump(2) + "\n");
+  write_file_atomic(run_file, j.dump(2) + "\n");
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "experiment/manifest.h"
 #include "experiment/plots.h"
 #include "experiment/proposal_curve.h"
+#include "pipeline/runtime.h"
 
 namespace detlab {
 
@@ -96,8 +97,7 @@ json manifest_json(const CompareSpec& spec, const CompareOptions& opts, const Co
   m["wall_seconds"] = r.wall_seconds;
   m["environment"] = json::parse(environment_json(env));
   m["device"] = opts.device;
-  m["threads"] = opts.threads;  // as given (0 = every hardware thread)
-  m["threads_resolved"] = opts.threads > 0 ? opts.threads : env.hardware_threads;
+  m["threads"] = r.threads;  // library threads in use (--threads 0 resolved to the hardware threads)
   m["seeds"] = spec.seeds;
   m["overrides"] = opts.overrides;
   m["entries"] = json::array();
@@ -121,7 +121,9 @@ json manifest_json(const CompareSpec& spec, const CompareOptions& opts, const Co
                             {"evaluated", o.evaluated},
                             {"train_seconds", std::isnan(o.train_seconds) ? json(nullptr) : json(o.train_seconds)},
                             {"train_cpu_seconds", std::isnan(o.train_cpu_seconds) ? json(nullptr) : json(o.train_cpu_seconds)},
-                            {"eval_cpu_seconds", std::isnan(o.eval_cpu_seconds) ? json(nullptr) : json(o.eval_cpu_seconds)}});
+                            {"eval_cpu_seconds", std::isnan(o.eval_cpu_seconds) ? json(nullptr) : json(o.eval_cpu_seconds)},
+                            {"stale", o.stale},
+                            {"manifest", o.manifest.empty() ? json(nullptr) : json::parse(o.manifest)}});
     }
     m["entries"].push_back(je);
   }
@@ -154,12 +156,12 @@ void run_entry(const CompareSpec& spec, const CompareOptions& opts, const fs::pa
       CachedRunOptions co;
       co.dir = out / "entries" / e.slug / ("seed_" + std::to_string(seed));
       co.seed = seed;
-      co.threads = opts.threads;
+      co.threads = resolve_thread_count(opts.threads);
       co.device = opts.device;
       co.retrain = opts.retrain;
+      co.reuse_stale = opts.reuse_stale;
       RunOutcome o = run_cached(rc, co);
-      std::cerr << "   " << (o.trained ? "trained" : "reused the model") << ", "
-                << (o.evaluated ? "evaluated" : "reused the evaluation") << ": AP "
+      std::cerr << "   " << describe_outcome(o) << ": AP "
                 << (o.metrics.coco ? format_fixed(o.metrics.coco_stat("AP"), 3) : "n/a") << "\n";
       er.seeds.push_back(seed);
       er.runs.push_back(std::move(o));
@@ -191,6 +193,8 @@ CompareResult run_compare(const CompareSpec& spec, const CompareOptions& opts) {
   const std::string started = iso_time_utc(std::chrono::system_clock::now());
   const Environment env = probe_environment();
   CompareResult r;
+  r.threads = resolve_thread_count(opts.threads);
+  r.device = opts.device;
   r.out_dir = !opts.out_dir.empty() ? opts.out_dir
                                     : fs::path("results/runs") / (spec.name + (spec.quick ? "_quick" : ""));
   fs::create_directories(r.out_dir);

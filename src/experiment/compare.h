@@ -18,6 +18,7 @@ struct CompareOptions {
   int threads = 0;
   std::string device = "cpu";
   bool retrain = false;           // ignore cached models and evaluations
+  bool reuse_stale = false;       // CachedRunOptions::reuse_stale: tables mark such entries
   bool plots = true;              // run the plotting script at the end
   std::vector<std::string> overrides;  // --set for every entry, applied last
   std::string command_line;       // for the manifest
@@ -45,6 +46,8 @@ struct ProposalResult {
 
 struct CompareResult {
   std::filesystem::path out_dir;
+  int threads = 0;                 // library threads of this invocation (the tables' timing columns)
+  std::string device = "cpu";
   std::vector<std::string> class_names;
   std::vector<EntryResult> entries;
   std::vector<ProposalResult> proposals;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -81,6 +82,50 @@ std::string status_text(const EntryResult& e) {
   return s;
 }
 
+/// The row label: "†" marks an entry reused on purpose although stale (--reuse-stale).
+std::string row_label(const EntryResult& e) {
+  for (const RunOutcome& o : e.runs)
+    if (!o.stale.empty()) return e.entry.label + " \xE2\x80\xA0";
+  return e.entry.label;
+}
+
+/// Where the numbers came from: thread count and device of the timings, the commits whose builds made the
+/// entries (each entry's own manifest), and what a stale entry differs in.
+std::string provenance_caption(const CompareResult& r) {
+  std::map<std::string, int> commits;
+  std::vector<std::string> stale;
+  for (const EntryResult& e : r.entries)
+    for (const RunOutcome& o : e.runs) {
+      if (!o.stale.empty()) {
+        std::string why;
+        for (const std::string& w : o.stale) why += (why.empty() ? "" : "; ") + w;
+        stale.push_back(e.entry.label + ": " + why);
+      }
+      if (o.manifest.empty()) continue;
+      const json m = json::parse(o.manifest);
+      const json& build = m.at("eval").at("build");
+      std::string c = build.value("commit", std::string("unknown")).substr(0, 10);
+      if (build.value("dirty", false)) c += " (uncommitted changes)";
+      ++commits[c];
+    }
+  std::string s = " Timings with " + std::to_string(r.threads) + " thread" + (r.threads == 1 ? "" : "s") + " on " +
+                  r.device + ".";
+  if (!commits.empty()) {
+    s += " Code: commit ";
+    bool first = true;
+    for (const auto& [c, n] : commits) {
+      s += (first ? "" : ", ") + c + (commits.size() > 1 ? " (" + std::to_string(n) + " runs)" : "");
+      first = false;
+    }
+    s += ".";
+  }
+  if (!stale.empty()) {
+    s += " \xE2\x80\xA0 Reused on purpose (--reuse-stale) although made by other inputs:";
+    for (const std::string& x : stale) s += " " + x + ".";
+  }
+  return s;
+}
+
 std::string seeds_caption(const CompareResult& r) {
   size_t seeds = 0;
   for (const EntryResult& e : r.entries) seeds = std::max(seeds, e.runs.size() + e.errors.size());
@@ -92,14 +137,14 @@ std::string seeds_caption(const CompareResult& r) {
 Table compare_main_table(const CompareResult& r) {
   Table t;
   t.caption = "COCO AP / AR, VOC07 11-point mAP and per-class AP50 on the test split; training time, wall ms per "
-              "image (mean, p90) and learned parameters." + seeds_caption(r);
+              "image (mean, p90) and learned parameters." + seeds_caption(r) + provenance_caption(r);
   t.header = {"Detector", "AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "VOC07 mAP"};
   for (const std::string& c : r.class_names) t.header.push_back("AP50 " + c);
   t.header.insert(t.header.end(), {"train s", "ms/img", "p90 ms", "params"});
   const bool status = any_failed(r);
   if (status) t.header.push_back("status");
   for (const EntryResult& e : r.entries) {
-    std::vector<Cell> row = {Cell::str(e.entry.label)};
+    std::vector<Cell> row = {Cell::str(row_label(e))};
     if (e.runs.empty()) {
       row.resize(t.header.size() - (status ? 1 : 0), Cell::str(""));
     } else {
@@ -142,7 +187,7 @@ Table compare_class_table(const CompareResult& r) {
 Table compare_timing_table(const CompareResult& r) {
   Table t;
   t.caption = "Wall-clock milliseconds per test image by stage, one image at a time (mean and 90th percentile)." +
-              seeds_caption(r);
+              seeds_caption(r) + provenance_caption(r);
   t.header = {"Detector", "stage", "mean ms", "p90 ms"};
   for (const EntryResult& e : r.entries) {
     if (e.runs.empty()) continue;
@@ -184,6 +229,7 @@ std::string compare_summary_json(const CompareResult& r, const std::string& name
     je["index"] = e.entry.index;
     je["config"] = e.entry.config.generic_string();
     je["status"] = e.ok() ? "ok" : "failed";
+    je["stale"] = row_label(e) != e.entry.label;
     je["error"] = e.errors.empty() ? json(nullptr) : json(e.errors.front());
     je["runs"] = json::array();
     for (size_t i = 0; i < e.runs.size(); ++i)

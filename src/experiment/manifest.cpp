@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "experiment/code_identity.h"
+
 // Build-time versions, passed by src/experiment/CMakeLists.txt from the CMake packages that were found.
 #ifndef DETLAB_VERSION
 #define DETLAB_VERSION "unknown"
@@ -81,6 +83,8 @@ Environment probe_environment() {
     env.git_commit = head;
     env.git_dirty = !capture("git status --porcelain -uno").empty();
   }
+  env.build_commit = build_fingerprint().commit;
+  env.build_dirty = build_fingerprint().dirty;
   env.libraries = {{"detlab", DETLAB_VERSION},
                    {"OpenCV", DETLAB_OPENCV_VERSION},
                    {"LibTorch", DETLAB_TORCH_VERSION},
@@ -97,6 +101,8 @@ std::string environment_json(const Environment& env) {
   nlohmann::json j;
   j["git_commit"] = env.git_commit;
   j["git_dirty"] = env.git_dirty;
+  j["build_commit"] = env.build_commit;
+  j["build_dirty"] = env.build_dirty;
   j["libraries"] = env.libraries;
   j["cpu"] = env.cpu;
   j["hardware_threads"] = env.hardware_threads;

@@ -15,6 +15,10 @@ namespace detlab {
 struct Environment {
   std::string git_commit = "unknown";  // `git rev-parse HEAD` in the current directory, else "unknown"
   bool git_dirty = false;              // uncommitted changes to tracked files (`git status --porcelain -uno`)
+  /// The commit and dirty flag of src/ when this binary was built (code_identity.h's build fingerprint): a
+  /// result belongs to the code that was built, which a later checkout does not change.
+  std::string build_commit = "unknown";
+  bool build_dirty = false;
   std::map<std::string, std::string> libraries;  // detlab, OpenCV, LibTorch, dlib, compiler (build-time)
   std::string cpu;                     // /proc/cpuinfo "model name", else "unknown"
   int hardware_threads = 0;

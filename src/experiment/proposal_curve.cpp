@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "core/progress.h"
 #include "pipeline/parallel.h"
 #include "pipeline/registries.h"
@@ -28,11 +29,7 @@ std::string curve_key(const RunConfig& rc, const Config& det, int images, const 
   std::string text = "dataset:\n" + rc.root.child("dataset").dump() + "\nproposals:\n" +
                      det.child("proposals").dump() + "\nimages: " + std::to_string(images) + "\nextra: " + extra + "\n";
   if (det.has("backbone")) text += "backbone:\n" + det.child("backbone").dump() + "\n";
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64, as Config::hash()
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return fnv1a_hex(text);
 }
 
 json vec(const std::vector<double>& v) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "support/cli_runner.h"
 #include "core/atomic_file.h"
 
 using namespace detlab;
@@ -18,28 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result detlab_run(std::vector<std::string> args) {
-  args.push_back("-q");
-  std::ostringstream out, err;
-  auto* old_out = std::cout.rdbuf(out.rdbuf());
-  auto* old_err = std::cerr.rdbuf(err.rdbuf());
-  int code = -1;
-  try {
-    code = cli::run(args);
-  } catch (...) {
-    std::cout.rdbuf(old_out);
-    std::cerr.rdbuf(old_err);
-    throw;
-  }
-  std::cout.rdbuf(old_out);
-  std::cerr.rdbuf(old_err);
-  return {code, out.str(), err.str()};
-}
+using Result = testing::CliResult;
+using testing::detlab_run;
 
 const fs::path& workdir() {
   static const fs::path d = [] {
@@ -84,7 +65,7 @@ TEST_CASE("detlab compare --quick prints the table, a rerun reuses the entry", "
   REQUIRE(r.err.find("trained, evaluated") != std::string::npos);
   const Result again = detlab_run({"compare", path("spec.yaml"), "--quick", "--no-plots", "--out", path("quick")});
   REQUIRE(again.code == 0);
-  REQUIRE(again.err.find("reused the model, reused the evaluation") != std::string::npos);
+  REQUIRE(again.err.find("reused the model and the evaluation") != std::string::npos);
   // Only 3 test images were scored (quick.max_images).
   REQUIRE(read_file(workdir() / "quick/entries/hog_svm/seed_0/metrics.json").find("\"images\": 3") != std::string::npos);
 }

@@ -9,6 +9,7 @@
 
 #include "core/box_ops.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "data/data_test_util.h"
 #include "data/formats.h"
 #include "data/synthetic.h"
@@ -20,16 +21,14 @@ namespace {
 
 // FNV-1a over the pixels and boxes: a fingerprint of the generator's output.
 uint64_t fingerprint(const Dataset& ds) {
-  uint64_t h = 1469598103934665603ull;
-  auto feed = [&](const void* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 1099511628211ull;
-  };
+  Fnv1a h;
+  auto feed = [&](const void* p, size_t n) { h.update(p, n); };
   for (const ImageRecord& r : ds.images) {
     const cv::Mat& m = ds.memory_images.at(r.name);
     for (int y = 0; y < m.rows; ++y) feed(m.ptr(y), m.cols * m.elemSize());
     for (const Object& o : r.objects) feed(&o.box, sizeof o.box), feed(&o.label, sizeof o.label);
   }
-  return h;
+  return h.value();
 }
 
 SyntheticOptions small(uint64_t seed) {

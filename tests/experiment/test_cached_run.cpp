@@ -8,7 +8,12 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "data/formats.h"
+#include "data/synthetic.h"
 #include "experiment/cached_run.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 
 using namespace detlab;
 namespace fs = std::filesystem;
@@ -51,6 +56,9 @@ TEST_CASE("run keys: the seed and training keys change the train key, eval-only 
   const RunConfig data = parse_run_config(kTiny, {"dataset.seed=3"});
   REQUIRE(run_keys(data, 0).train != run_keys(a, 0).train);
   REQUIRE(run_keys(a, 0, {}, "val").eval != run_keys(a, 0).eval);
+  // Results depend on the library thread count and the device: both are part of the keys.
+  REQUIRE(run_keys(a, 0, {}, "test", 1).train != run_keys(a, 0, {}, "test", 2).train);
+  REQUIRE(run_keys(a, 0, {}, "test", 2, "cpu").eval != run_keys(a, 0, {}, "test", 2, "cuda").eval);
 }
 
 TEST_CASE("run_cached trains once, then reuses, a changed config retrains, eval-only changes share the model",
@@ -68,9 +76,16 @@ TEST_CASE("run_cached trains once, then reuses, a changed config retrains, eval-
   REQUIRE(first.classes.size() == 2);
   REQUIRE(first.num_parameters > 0);
   for (const char* f : {"run.json", "metrics.json", "detections.json", "model_key.json", "detector.json",
-                        "class_ap.md", "class_ap.csv", "pr/ellipse.csv", "pr/cross.csv"})
+                        "class_ap.md", "class_ap.csv", "pr/ellipse.csv", "pr/cross.csv", "manifest.json"})
     REQUIRE(fs::exists(o.dir / f));
   REQUIRE(run_is_cached(o.dir, first.keys));
+  // The entry's own manifest: keys, threads, commits, machine, for the training and the evaluation.
+  const nlohmann::json m = nlohmann::json::parse(read_file(o.dir / "manifest.json"));
+  REQUIRE(m.at("train").at("key") == first.keys.train);
+  REQUIRE(m.at("eval").at("key") == first.keys.eval);
+  REQUIRE(m.at("train").at("threads") == 2);
+  for (const char* k : {"finished", "seconds", "commit", "dirty", "build", "machine", "libraries", "device", "code"})
+    REQUIRE(m.at("eval").contains(k));
 
   const RunOutcome again = run_cached(rc, o);
   REQUIRE_FALSE(again.trained);
@@ -128,4 +143,76 @@ TEST_CASE("run_cached: an unfinished model folder is retrained, foreign folders 
   REQUIRE_THROWS_WITH(run_cached(rc, bad), Catch::Contains("refusing to overwrite"));
   REQUIRE(fs::exists(foreign / "chapter1.tex"));
   REQUIRE_THROWS_AS(read_run_outcome(root / "nothing"), InputError);
+}
+
+TEST_CASE("run_cached: a stale model says what changed and is retrained; --reuse-stale keeps it and says so",
+          "[experiment][cached_run]") {
+  const fs::path root = fresh_dir("detlab_test_cached_run_stale");
+  CachedRunOptions o;
+  o.dir = root / "run";
+  o.threads = 2;
+  const RunConfig rc = parse_run_config(kTiny, {"dataset.num_images=18"});
+  const RunOutcome first = run_cached(rc, o);
+  REQUIRE(first.trained);
+  REQUIRE(first.retrained_because.empty());  // there was no model before
+  REQUIRE(describe_outcome(first) == "trained, evaluated");
+
+  // Pretend the model was made by other code: one of its files had another content.
+  auto tamper = [&] {
+    nlohmann::json k = nlohmann::json::parse(read_file(o.dir / "model_key.json"));
+    k["inputs"]["code"]["files"]["features/hog.cpp"] = "0000000000000000";
+    k["inputs"]["code"]["hash"] = "0000000000000000";
+    k["train_key"] = "0000000000000000";
+    write_file_atomic(o.dir / "model_key.json", k.dump(2));
+  };
+  tamper();
+  CachedRunOptions stale = o;
+  stale.reuse_stale = true;
+  const RunOutcome kept = run_cached(rc, stale);
+  REQUIRE_FALSE(kept.trained);
+  REQUIRE(kept.stale == std::vector<std::string>{"code: features/hog.cpp (changed)"});
+  REQUIRE(describe_outcome(kept).find("reused on purpose although stale (code: features/hog.cpp (changed))") !=
+          std::string::npos);
+  REQUIRE(read_run_outcome(o.dir).stale == kept.stale);  // the mark survives in run.json for the tables
+
+  const RunOutcome redone = run_cached(rc, o);
+  REQUIRE(redone.trained);
+  REQUIRE(redone.retrained_because == std::vector<std::string>{"code: features/hog.cpp (changed)"});
+  REQUIRE(redone.stale.empty());
+  REQUIRE(describe_outcome(redone) == "retrained (code: features/hog.cpp (changed)), evaluated");
+
+  // Another thread count: retrained, and the reason says so. The same config and seed as a stale reuse.
+  CachedRunOptions one = o;
+  one.threads = 1;
+  const RunOutcome t1 = run_cached(rc, one);
+  REQUIRE(t1.trained);
+  REQUIRE(t1.retrained_because == std::vector<std::string>{"threads 2 -> 1"});
+
+  // A model folder of an older detlab format is stale, not an error.
+  write_file_atomic(o.dir / "model_key.json", "{\"format_version\": 1, \"train_key\": \"0000000000000000\"}\n");
+  const RunOutcome old = run_cached(rc, o);
+  REQUIRE(old.trained);
+  REQUIRE(old.retrained_because == std::vector<std::string>{"made by an older detlab (format 1)"});
+}
+
+TEST_CASE("run_cached: a changed data file makes the entry stale", "[experiment][cached_run]") {
+  const fs::path root = fresh_dir("detlab_test_cached_run_data");
+  write_voc(make_synthetic(parse_synthetic(parse_run_config(kTiny).root.child("dataset"))), root / "data");
+  const std::string yaml = std::string(kTiny).replace(std::string(kTiny).find("dataset: {type: synthetic"),
+                                                      std::string(kTiny).find("detector:") -
+                                                          std::string(kTiny).find("dataset: {type: synthetic"),
+                                                      "dataset: {path: " + (root / "data").string() + ", format: voc}\n");
+  CachedRunOptions o;
+  o.dir = root / "run";
+  o.threads = 2;
+  REQUIRE(run_cached(parse_run_config(yaml), o).trained);
+  REQUIRE_FALSE(run_cached(parse_run_config(yaml), o).trained);
+  // One pixel of one image file changes: same config, same annotations, other data.
+  const fs::path image = root / "data" / "JPEGImages" / (fs::directory_iterator(root / "data" / "JPEGImages")->path().filename());
+  cv::Mat pixels = cv::imread(image.string(), cv::IMREAD_COLOR);
+  pixels.at<cv::Vec3b>(3, 3)[0] ^= 1;
+  REQUIRE(cv::imwrite(image.string(), pixels));
+  const RunOutcome redone = run_cached(parse_run_config(yaml), o);
+  REQUIRE(redone.trained);
+  REQUIRE(redone.retrained_because == std::vector<std::string>{"data"});
 }

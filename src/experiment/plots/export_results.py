@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) detlab contributors
 # Copies the light part of a compare or ablate results folder (tables, summaries, manifests, plots, samples,
-# per-run metrics / logs / PR curves; no model weights, checkpoints or full detection lists) into a folder
+# per-run metrics / logs / PR curves / provenance; no model weights, checkpoints or full detection lists) into a folder
 # meant to be committed, e.g. results/bccd/. Everything the plots and the notebooks read is kept, so
 # `detlab plot DST` and the notebooks work on the copy. Usage (make reference runs it):
 #   /usr/bin/python3 export_results.py SRC DST
@@ -18,9 +18,9 @@ KEEP = [
     # compare entries and ablation points: the run's record, metrics, logs and curves.
     "entries/*/seed_*/run.json", "entries/*/seed_*/metrics.json", "entries/*/seed_*/train.json",
     "entries/*/seed_*/class_ap.*", "entries/*/seed_*/train_log.csv", "entries/*/seed_*/config.yaml",
-    "entries/*/seed_*/pr/*.csv",
+    "entries/*/seed_*/pr/*.csv", "entries/*/seed_*/manifest.json",
     "points/*/run.json", "points/*/metrics.json", "points/*/class_ap.*", "points/*/config.yaml",
-    "points/*/error.json",
+    "points/*/error.json", "points/*/manifest.json",
 ]
 
 
