@@ -19,15 +19,24 @@ set_tests_properties(cli_compare_ablate_quick PROPERTIES
   PASS_REGULAR_EXPRESSION "HOG\\+SVM \\(dlib\\).*YOLO.*6 reused, 0 trained, 0 evaluated, 0 failed.*ablation.png.*ap_per_class.png.*detections_grid.png.*pr_curves.png.*proposal_recall.png.*speed_accuracy.png.*training_curves.png"
   FAIL_REGULAR_EXPRESSION "detlab [a-z]+: (internal )?error|failed:|Traceback|warning: plots")
 
+# The notebooks need jupyter (jupyter-nbconvert, python3-ipykernel: make deps installs them). Without it the
+# tests fail, naming the packages, unless DETLAB_SKIP_NOTEBOOKS=1 is in the environment: then ctest reports
+# them skipped. Either way configure says so.
 find_program(DETLAB_JUPYTER jupyter)
-if(DETLAB_JUPYTER)
-  foreach(nb compare ablation training)
-    add_test(NAME notebook_${nb}
-      COMMAND ${CMAKE_COMMAND} -E env DETLAB_COMPARE_DIR=${quick_dir}/compare DETLAB_ABLATION_DIR=${quick_dir}/ablation
-              ${DETLAB_JUPYTER} nbconvert --to notebook --execute ${PROJECT_SOURCE_DIR}/notebooks/${nb}.ipynb
-              --output-dir ${quick_dir}/notebooks --ExecutePreprocessor.kernel_name=python3
-              --ExecutePreprocessor.timeout=300
-      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/notebooks)
-    set_tests_properties(notebook_${nb} PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 600)
-  endforeach()
+if(NOT DETLAB_JUPYTER)
+  message(WARNING "jupyter not found: the notebook tests will fail (install jupyter-nbconvert python3-ipykernel) "
+                  "unless DETLAB_SKIP_NOTEBOOKS=1 is set when they run, which reports them as skipped")
 endif()
+foreach(nb compare ablation training)
+  if(DETLAB_JUPYTER)
+    set(run_notebook "DETLAB_COMPARE_DIR=${quick_dir}/compare DETLAB_ABLATION_DIR=${quick_dir}/ablation \
+${DETLAB_JUPYTER} nbconvert --to notebook --execute ${PROJECT_SOURCE_DIR}/notebooks/${nb}.ipynb \
+--output-dir ${quick_dir}/notebooks --ExecutePreprocessor.kernel_name=python3 --ExecutePreprocessor.timeout=300")
+  else()
+    set(run_notebook "if [ \"$DETLAB_SKIP_NOTEBOOKS\" = 1 ]; then echo 'DETLAB_SKIPPED: jupyter not found'; \
+else echo 'jupyter not found: install jupyter-nbconvert python3-ipykernel or set DETLAB_SKIP_NOTEBOOKS=1'; exit 1; fi")
+  endif()
+  add_test(NAME notebook_${nb} COMMAND sh -c "${run_notebook}" WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/notebooks)
+  set_tests_properties(notebook_${nb} PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 600
+                       SKIP_REGULAR_EXPRESSION "DETLAB_SKIPPED:")
+endforeach()

@@ -59,7 +59,7 @@ const Run* run() {
     std::tie(r->logits, r->deltas) = r->model->roi_heads->predict(maps, images, tv_props, r->sizes);
     return r;
   }();
-  if (!r) WARN("torchvision fixtures skipped (DETLAB_SKIP_TV_PARITY=1)");
+  if (!r) testing::report_skipped("torchvision fixture fasterrcnn_resnet50_fpn (DETLAB_SKIP_TV_PARITY=1)");
   return r.get();
 }
 

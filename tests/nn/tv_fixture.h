@@ -17,6 +17,7 @@
 #include <string>
 
 #include "catch_torch.h"
+#include "support/skip.h"
 #include "nn/weights/weight_file.h"
 
 namespace detlab::test {
@@ -25,7 +26,7 @@ namespace detlab::test {
 /// outputs.pt, meta.json); runs the script with DETLAB_PYTHON the first time in a build folder. Concurrent test
 /// processes serialise on a lock file (and the script renames a finished folder into place atomically).
 /// Throws std::runtime_error when the script fails (no torchvision?); with DETLAB_SKIP_TV_PARITY=1 in the
-/// environment returns an empty path instead, and the parity tests warn and skip.
+/// environment reports the test as skipped (support/skip.h) and returns an empty path: the caller returns.
 inline std::filesystem::path tv_fixture(const std::string& model) {
   namespace fs = std::filesystem;
   const fs::path root = fs::path(DETLAB_BUILD_DIR) / "tv_fixtures";
@@ -46,11 +47,13 @@ inline std::filesystem::path tv_fixture(const std::string& model) {
                           model + "' '" + root.string() + "' > /dev/null";
   const int rc = std::system(cmd.c_str());
   if (rc != 0 || !fs::exists(dir / "meta.json")) {
-    const char* skip = std::getenv("DETLAB_SKIP_TV_PARITY");
-    if (skip && std::string(skip) == "1") return {};
+    if (testing::env_flag("DETLAB_SKIP_TV_PARITY")) {
+      testing::report_skipped("torchvision fixture '" + model + "' could not be made and DETLAB_SKIP_TV_PARITY=1");
+      return {};
+    }
     throw std::runtime_error("tv_fixture: '" + cmd + "' failed (exit " + std::to_string(rc) +
                              "); it needs torch + torchvision for " DETLAB_PYTHON
-                             " (set DETLAB_SKIP_TV_PARITY=1 to skip the parity tests)");
+                             " (install python3-torchvision, or set DETLAB_SKIP_TV_PARITY=1 to skip the parity tests)");
   }
   return dir;
 }
@@ -87,6 +90,13 @@ inline int run_python(const std::string& code) {
   const int rc = std::system((std::string("'") + DETLAB_PYTHON + "' '" + script.string() + "'").c_str());
   fs::remove(script);
   return rc;
+}
+
+/// Whether DETLAB_PYTHON imports torch (python3-torch, which python3-torchvision brings), asked once.
+inline bool python_has_torch() {
+  static const bool has =
+      std::system((std::string("'") + DETLAB_PYTHON + "' -c 'import torch' > /dev/null 2>&1").c_str()) == 0;
+  return has;
 }
 
 /// A fresh empty folder under DETLAB_BUILD_DIR for one test's files.

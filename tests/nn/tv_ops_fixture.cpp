@@ -15,6 +15,8 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
+#include "support/skip.h"
+
 namespace fs = std::filesystem;
 
 namespace detlab::test {
@@ -44,10 +46,9 @@ std::optional<TvOpsFixture> TvOpsFixture::load(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex);
   const fs::path file = kDir / (name + ".pt");
   if (stale(file)) {
-    if (!python_has_torchvision()) {
-      WARN("torchvision is not importable by " << DETLAB_PYTHON << ": parity fixture '" << name << "' skipped");
+    if (!testing::tool_available(python_has_torchvision(), std::string("torchvision for ") + DETLAB_PYTHON,
+                                 "DETLAB_SKIP_TV_PARITY"))
       return std::nullopt;
-    }
     // One run writes every fixture: one Python start-up (about 2 s) instead of one per fixture.
     const std::string cmd =
         std::string("\"") + DETLAB_PYTHON + "\" \"" + kScript.string() + "\" \"" + kDir.string() + "\"";

@@ -16,8 +16,9 @@ namespace detlab::test {
 class TvOpsFixture {
  public:
   /// Loads DETLAB_BUILD_DIR/tv_ops/<name>.pt, running the peer script with DETLAB_PYTHON first when the file is
-  /// missing or older than the script. Returns nullopt (after a Catch2 WARN) only when that Python has no
-  /// torchvision; a script that fails with torchvision present fails the test.
+  /// missing or older than the script. When that Python has no torchvision the test fails, unless
+  /// DETLAB_SKIP_TV_PARITY=1: then it is reported as skipped (support/skip.h) and nullopt comes back, so the
+  /// caller returns. A script that fails with torchvision present fails the test.
   static std::optional<TvOpsFixture> load(const std::string& name);
 
   bool has(const std::string& key) const;
