@@ -14,9 +14,5 @@ TEST_CASE("RetinaNet (small_resnet + FPN from scratch) learns the synthetic shap
   const test::E2eRun r = test::train_and_score("retinanet", 1);
   REQUIRE(r.rc.dataset.num_classes() == 4);
   REQUIRE(r.eval.images == 40);
-  REQUIRE(r.ap50 >= 0.7);
-  // A budget in process CPU time, not wall time, so that a loaded machine (other test processes, other users)
-  // does not fail it: measured 495 CPU s here (283 s of wall time on one training thread; the loader's decoding
-  // threads count too), the longest e2e test of the suite.
-  CHECK(r.cpu_seconds < 600.0);
+  REQUIRE(r.ap50 >= 0.7);  // its time is measured by bench/bench_e2e (the longest e2e training of the suite)
 }

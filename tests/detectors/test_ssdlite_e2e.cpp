@@ -12,8 +12,5 @@ TEST_CASE("SSDlite (MobileNetV3-Small 0.5 from scratch) learns the synthetic sha
   const test::E2eRun r = test::train_and_score("ssdlite", 2);
   REQUIRE(r.rc.dataset.num_classes() == 4);
   REQUIRE(r.eval.images == 40);
-  REQUIRE(r.ap50 >= 0.7);
-  // The CI budget of one e2e test is ~3 minutes on 2 cores; CPU time, not wall time, so that a loaded machine
-  // (other test processes, other users) does not fail it.
-  CHECK(r.cpu_seconds < 360.0);
+  REQUIRE(r.ap50 >= 0.7);  // its time is measured by bench/bench_e2e, not asserted here
 }

@@ -120,6 +120,8 @@ TEST_CASE("yolo detector saves and loads: identical detections", "[detectors][yo
       "t.yaml");
   BuildContext ctx;
   ctx.class_names = kClasses;
+  // Seeded: the random initial weights must give detections to compare, whatever tests ran before in this process.
+  torch::manual_seed(7);
   std::unique_ptr<Detector> a = build_yolo(node, ctx);
   const auto dir = test::temp_dir("yolo_save");
   a->save(dir);
