@@ -11,6 +11,7 @@
 #include "data/synthetic.h"
 #include "pipeline/runtime.h"
 #include "support/cli_runner.h"
+#include "support/tiny_configs.h"
 
 using namespace detlab;
 using namespace detlab::testing;
@@ -18,19 +19,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-const char* kTiny = R"(
-name: tiny_threads
-dataset: {type: synthetic, num_images: 12, width: 96, height: 96, min_size: 24, max_size: 40, max_aspect: 1.2,
-          classes: [ellipse, cross], seed: 5}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 576}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
-  postprocess: {score_thresh: 0.0, pre_nms_top_k: 300}
-eval: {protocols: [coco]}
-)";
 
 /// The library pools in a recorded {"opencv", "openblas", "torch"} object all equal n (a library that is not
 /// loaded records 0). LibTorch is linked into this test binary, so it must be there.
@@ -45,7 +33,7 @@ void check_threads(const json& t, int n) {
 
 TEST_CASE("--threads reaches every library in train, eval, detect, compare and ablate", "[cli][threads]") {
   TempDir tmp("detlab_test_cli_threads");
-  write_file_atomic(tmp.path / "tiny.yaml", kTiny);
+  write_file_atomic(tmp.path / "tiny.yaml", kTinyHogSvm);
   const std::string cfg = (tmp.path / "tiny.yaml").string();
   SyntheticOptions so;
   so.num_images = 1;

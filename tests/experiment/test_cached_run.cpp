@@ -11,6 +11,7 @@
 #include "data/formats.h"
 #include "data/synthetic.h"
 #include "experiment/cached_run.h"
+#include "support/tiny_configs.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -19,18 +20,8 @@ using namespace detlab;
 namespace fs = std::filesystem;
 
 namespace {
-const char* kTiny = R"(
-name: tiny
-dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
-          classes: [ellipse, cross], seed: 2}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 1024}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
-  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500, nms_iou: 0.4}
-eval: {protocols: [coco, voc07]}
-)";
+using testing::kTinyHogSvm;
+const char* const kTiny = kTinyHogSvm;
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path d = fs::temp_directory_path() / name;
