@@ -76,7 +76,7 @@ TEST_CASE("detlab eval --gt VOC folder --dt: voc_eval.py's APs, --plus-one for i
   CHECK(bad.err.find("eval.voc.iou: must be in (0, 1)") != std::string::npos);
 }
 
-TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt --dt; flags override eval:",
+TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt --dt, its flags override eval",
           "[cli][eval]") {
   TempDir tmp("detlab_test_cli_eval_model");
   SyntheticOptions so;

@@ -31,7 +31,7 @@ void check_threads(const json& t, int n) {
 
 }  // namespace
 
-TEST_CASE("--threads reaches every library in train, eval, detect, compare and ablate", "[cli][threads]") {
+TEST_CASE("the threads option reaches every library in train, eval, detect, compare and ablate", "[cli][threads]") {
   TempDir tmp("detlab_test_cli_threads");
   write_file_atomic(tmp.path / "tiny.yaml", kTinyHogSvm);
   const std::string cfg = (tmp.path / "tiny.yaml").string();

@@ -136,7 +136,7 @@ TEST_CASE("run_cached: an unfinished model folder is retrained, foreign folders 
   REQUIRE_THROWS_AS(read_run_outcome(root / "nothing"), InputError);
 }
 
-TEST_CASE("run_cached: a stale model says what changed and is retrained; --reuse-stale keeps it and says so",
+TEST_CASE("run_cached: a stale model says what changed and is retrained, reuse_stale keeps it and says so",
           "[experiment][cached_run]") {
   const fs::path root = fresh_dir("detlab_test_cached_run_stale");
   CachedRunOptions o;
