@@ -58,9 +58,12 @@ std::string folder_hash(const fs::path& dir) {
   return h.hex();
 }
 
-/// Files of every component type in the detector node: the roots of its code identity.
-void component_roots(const Config& node, std::vector<std::string>& roots) {
+/// Files of every component in the detector node, the roots of its code identity: those named after each
+/// `type`, and after the key of each map node, because the key picks the registry that builds the type
+/// (`backbone: {type: small_resnet}` is a backbone stage, features/backbone.cpp, over nn/backbones).
+void component_roots(const Config& node, std::vector<std::string>& roots, const std::string& key = "") {
   if (node.is_map()) {
+    for (const std::string& f : component_files(key)) roots.push_back(f);
     if (node.has("type") && node.child("type").is_scalar())
       for (const std::string& f : component_files(node.get<std::string>("type"))) roots.push_back(f);
     // A staged detector whose torch stages learn is trained by the joint trainer (rcnn_training.h); the
@@ -69,9 +72,9 @@ void component_roots(const Config& node, std::vector<std::string>& roots) {
     if (node.has("type") && node.child("type").is_scalar() && node.get<std::string>("type") == "staged" &&
         node.has("train"))
       roots.push_back("detectors/rcnn_training.cpp");
-    for (const std::string& k : node.keys()) component_roots(node.child(k), roots);
+    for (const std::string& k : node.keys()) component_roots(node.child(k), roots, k);
   } else if (node.is_sequence()) {
-    for (size_t i = 0; i < node.size(); ++i) component_roots(node.at(i), roots);
+    for (size_t i = 0; i < node.size(); ++i) component_roots(node.at(i), roots, key);
   }
 }
 

@@ -52,6 +52,10 @@ TEST_CASE("code identity: a family's key covers its own components, not another 
   CHECK_FALSE(hog.code.files.count("eval/coco_eval.cpp"));  // scoring is the eval key's
   // Deep families reach their own networks and the training engine, and not each other's heads.
   CHECK(rcnn.code.files.count("detectors/rcnn_training.cpp"));
+  const RunInputs fast = inputs_of("experiments/bccd/fast_rcnn.yaml");
+  CHECK(fast.code.files.count("features/backbone.cpp"));  // `backbone: {type: small_resnet}`: the backbone stage
+  CHECK(fast.code.files.count("nn/backbones/resnet.cpp"));
+  CHECK(fast.code.files.count("features/roi_pool.cpp"));
   CHECK(rcnn.code.files.count("features/cnn_crop.cpp"));
   CHECK(retina.code.files.count("train/engine.cpp"));
   CHECK(count_under(retina.code, "nn/detection/retinanet") > 0);
