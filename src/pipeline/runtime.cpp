@@ -53,8 +53,9 @@ std::string LibraryThreads::describe() const {
   return s;
 }
 
-bool LibraryThreads::all_equal(int n) const {
-  return opencv == n && (openblas == 0 || openblas == n) && (torch == 0 || torch == n);
+bool LibraryThreads::matches(int n) const {
+  const int blas = torch > 0 ? 1 : n;
+  return opencv == n && (openblas == 0 || openblas == blas) && (torch == 0 || torch == n);
 }
 
 LibraryThreads library_threads() {
@@ -68,8 +69,9 @@ LibraryThreads library_threads() {
 void set_library_threads(int n) {
   DETLAB_REQUIRE(n >= 1, "thread count must be >= 1", n);
   cv::setNumThreads(n);
-  openblas().write(n);
-  torch().write(n);
+  const Pool t = torch();
+  t.write(n);
+  openblas().write(t.read() > 0 ? 1 : n);  // one parallel runtime for LibTorch's work (see runtime.h)
 }
 
 ScopedLibraryThreads::ScopedLibraryThreads(int threads) : previous_(library_threads()) {

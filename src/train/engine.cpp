@@ -103,7 +103,7 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
   const torch::Device device = parse_device(ctx.device);
   // The command applied its --threads already; a trainer asked for another count gets it for this call only.
   std::optional<ScopedLibraryThreads> threads;
-  if (ctx.threads > 0 && !library_threads().all_equal(ctx.threads)) threads.emplace(ctx.threads);
+  if (ctx.threads > 0 && !library_threads().matches(ctx.threads)) threads.emplace(ctx.threads);
   torch::AutoGradMode grad_mode(true);
 
   torch::nn::Module& module = model.module();

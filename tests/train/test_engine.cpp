@@ -285,7 +285,8 @@ TEST_CASE("a trainer asked for other threads gets them for the call and hands th
   one.threads = 1;
   train(m, ds, o, one);
   CHECK(library_threads().torch == 2);
-  CHECK(library_threads().all_equal(2));
+  CHECK(library_threads().matches(2));
+  CHECK((library_threads().openblas == 1 || library_threads().openblas == 0));  // beside LibTorch's pool
 }
 
 TEST_CASE("the engine refuses to overwrite a run, to resume with another seed, and unknown devices",
