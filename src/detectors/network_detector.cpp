@@ -16,6 +16,7 @@
 #include "nn/weights/weight_file.h"
 #include "pipeline/model_dir.h"
 #include "train/runtime.h"
+#include "pipeline/runtime.h"
 
 namespace detlab {
 
@@ -69,6 +70,7 @@ void NetworkDetector::to_device(const std::string& device) {
 
 Detections NetworkDetector::detect(const Image& image, StageTimes* times) {
   DETLAB_REQUIRE(!image.bgr.empty() && image.bgr.type() == CV_8UC3, image.id);
+  const ScopedNetworkThreads network_threads;
   torch::NoGradGuard no_grad;
   model_->eval();
 

@@ -4,12 +4,14 @@
 #include "detectors/staged.h"
 
 #include <chrono>
+#include <optional>
 
 #include "core/error.h"
 #include "data/dataset.h"
 #include "detectors/stage_region_source.h"
 #include "pipeline/model_dir.h"
 #include "pipeline/registries.h"
+#include "pipeline/runtime.h"
 #include "pipeline/training.h"
 #if DETLAB_WITH_TORCH
 #include "detectors/rcnn_training.h"
@@ -43,6 +45,9 @@ class StagedDetector final : public Detector {
     DETLAB_REQUIRE(parts_.classifier->num_classes() == static_cast<int>(opts_.class_names.size()),
                    "classifier and class names disagree", parts_.classifier->num_classes(), opts_.class_names.size());
     sync_windows();
+#if DETLAB_WITH_TORCH
+    runs_network_ = torch_stage_parameters(parts_) > 0;
+#endif
   }
 
   std::string_view name() const override { return "staged"; }
@@ -58,6 +63,8 @@ class StagedDetector final : public Detector {
   Detections detect(const Image& image, StageTimes* times) override {
     DETLAB_REQUIRE(!image.bgr.empty() && image.bgr.type() == CV_8UC3, "detect() needs a CV_8UC3 image", image.id);
     StageClock clock(times);
+    std::optional<ScopedNetworkThreads> network_threads;
+    if (runs_network_) network_threads.emplace();
     ImageContext ctx;
     ctx.image = &image;
     if (parts_.backbone) {
@@ -81,6 +88,8 @@ class StagedDetector final : public Detector {
       throw InputError(opts_.config_file, opts_.config_path, "training set classes differ from the detector's");
     parts_.proposals->fit(*ctx.train);
     sync_windows();
+    std::optional<ScopedNetworkThreads> network_threads;  // a CNN's features feed the classifier's training too
+    if (runs_network_) network_threads.emplace();
 #if DETLAB_WITH_TORCH
     // Torch stages train end to end first; a torch head trained there needs no classifier pass below.
     if (fit_torch_stages(parts_, opts_.train.get(), ctx, opts_.config_file, opts_.config_path)) return;
@@ -138,6 +147,7 @@ class StagedDetector final : public Detector {
 
   StagedParts parts_;
   StagedOptions opts_;
+  bool runs_network_ = false;  // a stage runs a torch network (ScopedNetworkThreads around it)
 };
 
 }  // namespace

@@ -54,8 +54,7 @@ std::string LibraryThreads::describe() const {
 }
 
 bool LibraryThreads::matches(int n) const {
-  const int blas = torch > 0 ? 1 : n;
-  return opencv == n && (openblas == 0 || openblas == blas) && (torch == 0 || torch == n);
+  return opencv == n && (openblas == 0 || openblas == n) && (torch == 0 || torch == n);
 }
 
 LibraryThreads library_threads() {
@@ -69,9 +68,8 @@ LibraryThreads library_threads() {
 void set_library_threads(int n) {
   DETLAB_REQUIRE(n >= 1, "thread count must be >= 1", n);
   cv::setNumThreads(n);
-  const Pool t = torch();
-  t.write(n);
-  openblas().write(t.read() > 0 ? 1 : n);  // one parallel runtime for LibTorch's work (see runtime.h)
+  openblas().write(n);
+  torch().write(n);
 }
 
 ScopedLibraryThreads::ScopedLibraryThreads(int threads) : previous_(library_threads()) {
@@ -82,6 +80,19 @@ ScopedLibraryThreads::~ScopedLibraryThreads() {
   cv::setNumThreads(previous_.opencv);
   openblas().write(previous_.openblas);
   torch().write(previous_.torch);
+}
+
+ScopedNetworkThreads::ScopedNetworkThreads() {
+  const Pool blas = openblas();
+  const int n = blas.read();
+  if (n > 1 && torch().read() > 0) {
+    openblas_ = n;
+    blas.write(1);
+  }
+}
+
+ScopedNetworkThreads::~ScopedNetworkThreads() {
+  if (openblas_ > 0) openblas().write(openblas_);
 }
 
 }  // namespace detlab

@@ -16,22 +16,19 @@ struct LibraryThreads {
   int openblas = 0;
   int torch = 0;  ///< LibTorch's intra-op threads as the calling thread sees them (OpenMP keeps it per thread)
 
-  /// "OpenCV 2, OpenBLAS 1, LibTorch 2" (libraries not loaded are left out).
+  /// "OpenCV 2, OpenBLAS 2, LibTorch 2" (libraries not loaded are left out).
   std::string describe() const;
-  /// Whether the pools are what set_library_threads(n) sets.
+  /// Whether every loaded library runs exactly n threads (what set_library_threads(n) sets).
   bool matches(int n) const;
 };
 
 /// Reads the pools' sizes.
 LibraryThreads library_threads();
 
-/// Sets OpenCV's pool and LibTorch's intra-op threads (where the process has it loaded) to n, and OpenBLAS's
-/// pool to n, or to 1 when LibTorch is loaded: LibTorch parallelises with its OpenMP pool, and OpenBLAS's own
-/// pthread pool beside it oversubscribes the cores (measured on 2 cores with 2 threads: RetinaNet inference
-/// 43.7 ms per BCCD image with both pools, 13.6 with OpenBLAS on 1, 18.4 on one thread overall; 100 training
-/// iterations 30.5 s against 38.3 s on one thread). Every command calls it once, with
-/// resolve_thread_count(--threads), before any work: results of float reductions depend on the thread count,
-/// so it is part of every run's provenance.
+/// Sets OpenCV's pool, OpenBLAS's and LibTorch's intra-op threads (the latter two where the process has them
+/// loaded) to n. Every command calls it once, with resolve_thread_count(--threads), before any work: results
+/// of float reductions depend on the thread count, so it is part of every run's provenance. Networks run
+/// inside a ScopedNetworkThreads.
 /// requires: n >= 1. thread safety: process-wide; LibTorch's count is set for the calling thread, which is the
 /// one that runs the networks (detection and the training loop).
 void set_library_threads(int n);
@@ -51,6 +48,24 @@ class ScopedLibraryThreads {
 
  private:
   LibraryThreads previous_;
+};
+
+/// While alive, OpenBLAS runs one thread when LibTorch is loaded: LibTorch parallelises a network with its
+/// OpenMP pool, whose threads spin after each parallel region, and OpenBLAS's own pthread pool beside them
+/// oversubscribes the cores (measured on 2 cores, 2 threads: RetinaNet inference 43.7 ms per BCCD image with both
+/// pools, 13.6 with OpenBLAS on one, 18.4 on one thread overall; 100 training iterations 30.5 s, one thread
+/// 38.3 s). Classical stages keep OpenBLAS's whole pool outside it (HOG+SVM's SVM scoring: 20 ms per image on
+/// 2 OpenBLAS threads, 30 on one). The training engine and every detector that runs a network hold one.
+/// thread safety: as ScopedLibraryThreads; nesting is fine.
+class ScopedNetworkThreads {
+ public:
+  ScopedNetworkThreads();
+  ~ScopedNetworkThreads();
+  ScopedNetworkThreads(const ScopedNetworkThreads&) = delete;
+  ScopedNetworkThreads& operator=(const ScopedNetworkThreads&) = delete;
+
+ private:
+  int openblas_ = 0;  // the count to restore; 0: nothing was changed
 };
 
 }  // namespace detlab

@@ -104,6 +104,7 @@ TrainResult train(Trainable& model, const Dataset& train_set, const TrainOptions
   // The command applied its --threads already; a trainer asked for another count gets it for this call only.
   std::optional<ScopedLibraryThreads> threads;
   if (ctx.threads > 0 && !library_threads().matches(ctx.threads)) threads.emplace(ctx.threads);
+  const ScopedNetworkThreads network_threads;
   torch::AutoGradMode grad_mode(true);
 
   torch::nn::Module& module = model.module();

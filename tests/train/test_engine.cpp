@@ -286,7 +286,20 @@ TEST_CASE("a trainer asked for other threads gets them for the call and hands th
   train(m, ds, o, one);
   CHECK(library_threads().torch == 2);
   CHECK(library_threads().matches(2));
-  CHECK((library_threads().openblas == 1 || library_threads().openblas == 0));  // beside LibTorch's pool
+}
+
+TEST_CASE("networks run with OpenBLAS on one thread beside LibTorch's pool, classical code with all of them",
+          "[train][engine]") {
+  set_library_threads(2);
+  const int blas = library_threads().openblas;  // 0 when this LibTorch does not use OpenBLAS
+  {
+    const ScopedNetworkThreads network;
+    CHECK(library_threads().openblas == (blas > 0 ? 1 : 0));
+    CHECK(library_threads().torch == 2);
+    const ScopedNetworkThreads nested;
+    CHECK(library_threads().openblas == (blas > 0 ? 1 : 0));
+  }
+  CHECK(library_threads().matches(2));
 }
 
 TEST_CASE("the engine refuses to overwrite a run, to resume with another seed, and unknown devices",
