@@ -47,6 +47,9 @@ void add_eval_flags(po::options_description& desc, EvalFlags& f) {
       "area-ranges", po::value<std::string>(&f.area_ranges),
       "COCO protocol: label:min:max,... in pixels^2 (default all:0:1e10,small:0:1024,medium:1024:9216,large:9216:1e10)")(
       "tide", po::bool_switch(&f.tide), "TIDE error breakdown (Bolya et al. 2020); tide.txt with --out")(
+      "errors", po::bool_switch(&f.errors),
+      "what each class's top detections are: correct / localization / similar / other / background (YOLO v1's "
+      "figure 4, after Hoiem et al. 2012); errors.md and errors.csv with --out")(
       "confusion", po::bool_switch(&f.confusion), "confusion matrix (confusion.csv with --out) at --score")(
       "score", po::value<std::string>(&f.score),
       "confusion matrix at this score threshold (implies --confusion; default 0.5; any finite number)")(
@@ -65,6 +68,7 @@ std::vector<std::string> eval_overrides(const EvalFlags& f, const po::variables_
   if (vm.count("max-dets")) o.push_back("eval.coco.max_dets=" + yaml_list(f.max_dets));
   if (vm.count("area-ranges")) o.push_back("eval.coco.area_ranges=" + yaml_ranges(f.area_ranges));
   if (f.tide) o.push_back("eval.tide=true");
+  if (f.errors) o.push_back("eval.errors=true");
   if (vm.count("score"))
     o.push_back("eval.confusion={score: " + f.score + "}");
   else if (f.confusion)

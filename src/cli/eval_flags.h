@@ -12,11 +12,12 @@ namespace detlab::cli {
 
 struct EvalFlags {
   std::string protocols, coco_iou, max_dets, area_ranges, iou, score;  // as typed: the parser checks them
-  bool plus_one = false, no_plus_one = false, tide = false, confusion = false, no_pr = false, classes = false;
+  bool plus_one = false, no_plus_one = false, tide = false, errors = false, confusion = false, no_pr = false,
+       classes = false;
 };
 
-/// --protocol, --iou, --plus-one / --no-plus-one, --coco-iou, --max-dets, --area-ranges, --tide, --confusion,
-/// --score, --no-pr, --classes.
+/// --protocol, --iou, --plus-one / --no-plus-one, --coco-iou, --max-dets, --area-ranges, --tide, --errors,
+/// --confusion, --score, --no-pr, --classes.
 void add_eval_flags(po::options_description& desc, EvalFlags& flags);
 
 /// The given flags as `eval.*` overrides ("eval.voc.iou=0.7", "eval.tide=true", ...), so that a model's

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/csv.h"
 #include "core/error.h"
 
 namespace detlab {
@@ -74,18 +75,12 @@ ConfusionMatrix confusion_matrix(const Dataset& gt, const DetectionSet& dets, co
 
 std::string format_confusion_csv(const ConfusionMatrix& m, const std::vector<std::string>& class_names) {
   DETLAB_REQUIRE(static_cast<int>(class_names.size()) == m.num_classes, class_names.size(), m.num_classes);
-  auto quote = [](const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   std::ostringstream os;
   os << "gt\\pred";
-  for (const std::string& n : class_names) os << "," << quote(n);
+  for (const std::string& n : class_names) os << "," << csv_field(n);
   os << ",background\n";
   for (int r = 0; r <= m.num_classes; ++r) {
-    os << (r < m.num_classes ? quote(class_names[r]) : std::string("background"));
+    os << (r < m.num_classes ? csv_field(class_names[r]) : std::string("background"));
     for (int c = 0; c <= m.num_classes; ++c) os << "," << m.at(r, c);
     os << "\n";
   }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/csv.h"
 #include "eval/numeric.h"
 
 namespace detlab {
@@ -23,12 +24,6 @@ std::string cell(double v, TableFormat f) {
   return buf;
 }
 
-std::string csv_quote(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 }  // namespace
 
@@ -70,10 +65,10 @@ std::string format_class_ap_table(const Evaluation& e, TableFormat format) {
 
   std::ostringstream os;
   if (format == TableFormat::kCsv) {
-    for (size_t c = 0; c < header.size(); ++c) os << (c ? "," : "") << csv_quote(header[c]);
+    for (size_t c = 0; c < header.size(); ++c) os << (c ? "," : "") << csv_field(header[c]);
     os << "\n";
     for (const auto& row : rows) {
-      for (size_t c = 0; c < row.size(); ++c) os << (c ? "," : "") << csv_quote(row[c]);
+      for (size_t c = 0; c < row.size(); ++c) os << (c ? "," : "") << csv_field(row[c]);
       os << "\n";
     }
     return os.str();
@@ -137,7 +132,7 @@ std::vector<std::filesystem::path> write_coco_pr_curves(const std::filesystem::p
     char buf[160];
     for (int k = 0; k < r.num_classes; ++k) {
       if (r.num_gt[static_cast<size_t>(k) * r.A() + all] <= 0) continue;
-      const std::string name = csv_quote(k < static_cast<int>(class_names.size()) ? class_names[k] : "");
+      const std::string name = csv_field(k < static_cast<int>(class_names.size()) ? class_names[k] : "");
       for (size_t ri = 0; ri < r.R(); ++ri) {
         std::snprintf(buf, sizeof buf, ",%.9g,%.9g,%.9g\n", r.options.rec_thresholds[ri],
                       r.precision_at(t, ri, k, all, m), r.score_at(t, ri, k, all, m));

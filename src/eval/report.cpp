@@ -3,14 +3,37 @@
 // evaluate_and_report(): the reusable body of `detlab eval`.
 #include "eval/report.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "eval/pr_curves.h"
 
 namespace detlab {
 
+namespace {
+
+ErrorBreakdownOptions with_similar_labels(ErrorBreakdownOptions o, const std::vector<std::vector<std::string>>& groups,
+                                          const std::vector<std::string>& class_names) {
+  for (const std::vector<std::string>& names : groups) {
+    std::vector<int> labels;
+    for (const std::string& n : names) {
+      const auto it = std::find(class_names.begin(), class_names.end(), n);
+      if (it == class_names.end())
+        throw InputError("eval.errors.similar", "", "'" + n + "' is not a class of the data set");
+      labels.push_back(static_cast<int>(it - class_names.begin()));
+    }
+    o.similar.push_back(labels);
+  }
+  return o;
+}
+
+}  // namespace
+
 Report evaluate_and_report(const Dataset& gt, const DetectionSet& dets, const ReportOptions& opts) {
   DETLAB_REQUIRE(opts.tide || opts.tide_file.empty(), "a TIDE file needs tide = true");
+  DETLAB_REQUIRE(opts.errors || (opts.errors_file.empty() && opts.errors_csv.empty()), "error files need errors");
   Report r;
   Evaluation& e = r.evaluation;
   e = evaluate(gt, dets, opts.eval);
@@ -26,6 +49,12 @@ Report evaluate_and_report(const Dataset& gt, const DetectionSet& dets, const Re
     r.text += "\n" + tide;
   }
 
+  std::optional<ErrorBreakdown> errors;
+  if (opts.errors) {
+    errors = error_breakdown(gt, dets, with_similar_labels(opts.error_options, opts.error_similar, gt.class_names));
+    r.text += "\n" + format_error_breakdown(*errors, gt.class_names);
+  }
+
   if (!opts.metrics_json.empty()) write_metrics_json(opts.metrics_json, e.metrics);
   if (!opts.table.empty())
     write_file_atomic(opts.table, format_class_ap_table(e, opts.table.extension() == ".csv" ? TableFormat::kCsv
@@ -39,6 +68,9 @@ Report evaluate_and_report(const Dataset& gt, const DetectionSet& dets, const Re
     write_file_atomic(opts.confusion_csv,
                       format_confusion_csv(confusion_matrix(gt, dets, opts.confusion), gt.class_names));
   if (!opts.tide_file.empty()) write_file_atomic(opts.tide_file, tide);
+  if (!opts.errors_file.empty()) write_file_atomic(opts.errors_file, format_error_breakdown(*errors, gt.class_names));
+  if (!opts.errors_csv.empty())
+    write_file_atomic(opts.errors_csv, format_error_breakdown_csv(*errors, gt.class_names));
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "eval/confusion.h"
+#include "eval/error_breakdown.h"
 #include "eval/metrics.h"
 #include "eval/tide.h"
 
@@ -27,6 +28,12 @@ struct ReportOptions {
   bool tide = false;                   ///< compute (and print) the TIDE error breakdown
   std::filesystem::path tide_file;     ///< also write it here (needs tide)
   TideOptions tide_options;
+  bool errors = false;                 ///< compute (and print) the error breakdown of YOLO v1's figure 4
+  std::filesystem::path errors_file;   ///< also write it here as markdown (needs errors)
+  std::filesystem::path errors_csv;    ///< and here as CSV (needs errors)
+  ErrorBreakdownOptions error_options;
+  /// Groups of similar classes by name, resolved against the ground truth's classes (InputError when unknown).
+  std::vector<std::vector<std::string>> error_similar;
   bool print_class_table = false;      ///< also print the per-class AP table (markdown)
   /// Copied into metrics.json (timing is measured by the caller that ran the detector).
   double ms_per_image = std::numeric_limits<double>::quiet_NaN();

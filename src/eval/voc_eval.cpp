@@ -25,21 +25,9 @@ struct ClassDet {
   Box box;
 };
 
-// voc_eval.py's overlaps, one gt at a time, in double, with `one` = 1 (VocOptions::plus_one) or 0.
-double voc_iou(const Box& d, const Box& g, double one) {
-  const double bx1 = d.x1, by1 = d.y1, bx2 = d.x2, by2 = d.y2;
-  const double gx1 = g.x1, gy1 = g.y1, gx2 = g.x2, gy2 = g.y2;
-  const double iw = std::max(std::min(gx2, bx2) - std::max(gx1, bx1) + one, 0.);
-  const double ih = std::max(std::min(gy2, by2) - std::max(gy1, by1) + one, 0.);
-  const double inters = iw * ih;
-  const double uni = ((bx2 - bx1 + one) * (by2 - by1 + one) + (gx2 - gx1 + one) * (gy2 - gy1 + one)) - inters;
-  return inters / uni;
-}
-
 VocClassResult evaluate_class(const Dataset& gt, const std::vector<Detections>& by_image, int label,
                               const VocOptions& opts) {
   VocClassResult r;
-  const double one = opts.plus_one ? 1. : 0.;
   // Per image: indices of this class's objects (difficult included: they can absorb a detection).
   std::vector<std::vector<int>> objects(gt.images.size());
   for (size_t i = 0; i < gt.images.size(); ++i) {
@@ -69,7 +57,7 @@ VocClassResult evaluate_class(const Dataset& gt, const std::vector<Detections>& 
     double ovmax = -std::numeric_limits<double>::infinity();
     size_t jmax = 0;
     for (size_t c = 0; c < cand.size(); ++c) {
-      const double ov = voc_iou(det.box, objs[cand[c]].box, one);
+      const double ov = voc_iou(det.box, objs[cand[c]].box, opts.plus_one);
       if (ov > ovmax) ovmax = ov, jmax = c;  // np.argmax: first maximum
     }
     if (ovmax > opts.iou_threshold) {
@@ -96,6 +84,17 @@ VocClassResult evaluate_class(const Dataset& gt, const std::vector<Detections>& 
 }
 
 }  // namespace
+
+double voc_iou(const Box& d, const Box& g, bool plus_one) {
+  const double one = plus_one ? 1. : 0.;
+  const double bx1 = d.x1, by1 = d.y1, bx2 = d.x2, by2 = d.y2;
+  const double gx1 = g.x1, gy1 = g.y1, gx2 = g.x2, gy2 = g.y2;
+  const double iw = std::max(std::min(gx2, bx2) - std::max(gx1, bx1) + one, 0.);
+  const double ih = std::max(std::min(gy2, by2) - std::max(gy1, by1) + one, 0.);
+  const double inters = iw * ih;
+  const double uni = ((bx2 - bx1 + one) * (by2 - by1 + one) + (gx2 - gx1 + one) * (gy2 - gy1 + one)) - inters;
+  return inters / uni;
+}
 
 double voc_ap(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07_metric) {
   DETLAB_REQUIRE(rec.size() == prec.size(), rec.size(), prec.size());

@@ -63,6 +63,10 @@ struct VocResult {
 /// requires: check_detections(gt, dets).
 VocResult evaluate_voc(const Dataset& gt, const DetectionSet& dets, const VocOptions& opts = {});
 
+/// voc_eval.py's overlap of a detection d with a ground-truth box g, in double; plus_one adds the devkit's 1 to
+/// every width, height and intersection (VocOptions::plus_one).
+double voc_iou(const Box& d, const Box& g, bool plus_one = false);
+
 /// voc_eval.py's voc_ap(rec, prec, use_07_metric) bit for bit (numpy's arange thresholds, p / 11 summed left
 /// to right; all-point area summed with numpy's pairwise sum).
 double voc_ap(const std::vector<double>& recall, const std::vector<double>& precision, bool use_07_metric);

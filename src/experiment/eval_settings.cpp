@@ -91,6 +91,37 @@ void read_confusion(const Config& node, EvalSettings& s) {
   c.expect_consumed();
 }
 
+void read_errors(const Config& node, EvalSettings& s) {
+  const Config c = node.child("errors");
+  if (c.is_scalar()) {
+    s.errors = c.as<bool>();
+    return;
+  }
+  if (!c.is_map())
+    config_error(node, "errors", "expected true / false or {top: N, iou: 0.5, min_overlap: 0.1, similar: [[a, b]]}");
+  s.errors = true;
+  ErrorBreakdownOptions& o = s.error_options;
+  o.top = c.get<int>("top", o.top);
+  o.correct_iou = c.get<double>("iou", o.correct_iou);
+  o.min_overlap = c.get<double>("min_overlap", o.min_overlap);
+  if (o.top < 0) config_error(c, "top", "must be >= 0 (0: as many as the class has objects)");
+  if (!(o.correct_iou > 0 && o.correct_iou < 1)) config_error(c, "iou", "must be in (0, 1)");
+  if (!(o.min_overlap >= 0 && o.min_overlap < o.correct_iou)) config_error(c, "min_overlap", "must be in [0, iou)");
+  if (c.has("similar")) {
+    const Config groups = c.child("similar");
+    if (!groups.is_sequence()) config_error(c, "similar", "expected a list of class-name lists, e.g. [[cat, dog]]");
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const Config group = groups.at(g);
+      if (!group.is_sequence() || group.size() < 2)
+        config_error(c, "similar", "each group is a list of at least two class names");
+      std::vector<std::string> names;
+      for (size_t i = 0; i < group.size(); ++i) names.push_back(group.at(i).as<std::string>());
+      s.error_similar.push_back(names);
+    }
+  }
+  c.expect_consumed();
+}
+
 }  // namespace
 
 EvalSettings parse_eval_settings(const Config& e) {
@@ -105,6 +136,7 @@ EvalSettings parse_eval_settings(const Config& e) {
   s.pr_curves = e.get<bool>("pr_curves", s.pr_curves);
   s.tide = e.get<bool>("tide", s.tide);
   if (e.has("confusion")) read_confusion(e, s);
+  if (e.has("errors")) read_errors(e, s);
   e.expect_consumed();
   return s;
 }
@@ -114,6 +146,9 @@ ReportOptions report_options(const EvalSettings& s, const std::filesystem::path&
   r.eval = s.options;
   r.tide = s.tide;
   r.confusion = s.confusion_options;
+  r.errors = s.errors;
+  r.error_options = s.error_options;
+  r.error_similar = s.error_similar;
   if (dir.empty()) return r;
   r.metrics_json = dir / "metrics.json";
   r.table = dir / "class_ap.md";
@@ -121,6 +156,7 @@ ReportOptions report_options(const EvalSettings& s, const std::filesystem::path&
   if (s.pr_curves) r.pr_dir = dir / "pr";
   if (s.tide) r.tide_file = dir / "tide.txt";
   if (s.confusion) r.confusion_csv = dir / "confusion.csv";
+  if (s.errors) r.errors_file = dir / "errors.md", r.errors_csv = dir / "errors.csv";
   return r;
 }
 

@@ -59,22 +59,26 @@ std::string folder_hash(const fs::path& dir) {
 }
 
 /// Files of every component in the detector node, the roots of its code identity: those named after each
-/// `type`, and after the key of each map node, because the key picks the registry that builds the type
-/// (`backbone: {type: small_resnet}` is a backbone stage, features/backbone.cpp, over nn/backbones).
-void component_roots(const Config& node, std::vector<std::string>& roots, const std::string& key = "") {
+/// `type`, and, for the slots of a staged detector, after the slot's key, because there the key picks the
+/// registry that builds the type (`backbone: {type: small_resnet}` is a backbone stage, features/backbone.cpp,
+/// over nn/backbones). Elsewhere a key names no component: a network detector's `backbone:` node is read by
+/// its own family's code, and naming the backbone stage there would tie YOLO to the R-CNN family's heads.
+void component_roots(const Config& node, std::vector<std::string>& roots, const std::string& key = "",
+                     bool staged_slot = false) {
   if (node.is_map()) {
-    for (const std::string& f : component_files(key)) roots.push_back(f);
-    if (node.has("type") && node.child("type").is_scalar())
+    if (staged_slot)
+      for (const std::string& f : component_files(key)) roots.push_back(f);
+    const bool typed = node.has("type") && node.child("type").is_scalar();
+    const bool staged = typed && node.get<std::string>("type") == "staged";
+    if (typed)
       for (const std::string& f : component_files(node.get<std::string>("type"))) roots.push_back(f);
     // A staged detector whose torch stages learn is trained by the joint trainer (rcnn_training.h); the
     // meta-architecture file includes it for them, but classical pipelines never reach its networks, so the
     // walk leaves that edge out (code_identity's excluded edges) and such detectors name it here.
-    if (node.has("type") && node.child("type").is_scalar() && node.get<std::string>("type") == "staged" &&
-        node.has("train"))
-      roots.push_back("detectors/rcnn_training.cpp");
-    for (const std::string& k : node.keys()) component_roots(node.child(k), roots, k);
+    if (staged && node.has("train")) roots.push_back("detectors/rcnn_training.cpp");
+    for (const std::string& k : node.keys()) component_roots(node.child(k), roots, k, staged);
   } else if (node.is_sequence()) {
-    for (size_t i = 0; i < node.size(); ++i) component_roots(node.at(i), roots, key);
+    for (size_t i = 0; i < node.size(); ++i) component_roots(node.at(i), roots, key, staged_slot);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
+#include "core/csv.h"
 #include "core/error.h"
 
 namespace detlab {
@@ -98,15 +99,6 @@ std::string escape_latex(const std::string& s) {
   return out;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
 
 std::string csv_number(double v) {
   if (std::isnan(v)) return "";

@@ -92,7 +92,7 @@ TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt 
   INFO(t.err);
   REQUIRE(t.code == 0);
 
-  const std::vector<std::string> flags = {"--protocol", "coco,voc07,voc12", "--tide", "--score", "0.3",
+  const std::vector<std::string> flags = {"--protocol", "coco,voc07,voc12", "--tide", "--errors", "--score", "0.3",
                                           "--coco-iou", "0.5,0.75", "--iou", "0.6"};
   std::vector<std::string> model_args = {"eval", cfg, "--model", (tmp.path / "model").string(), "--out",
                                          (tmp.path / "e1").string()};
@@ -108,8 +108,8 @@ TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt 
   INFO(b.err);
   REQUIRE(b.code == 0);
 
-  for (const char* f : {"class_ap.md", "class_ap.csv", "tide.txt", "confusion.csv", "pr/coco_iou0.50.csv",
-                        "pr/coco_iou0.75.csv", "pr/ellipse.csv"}) {
+  for (const char* f : {"class_ap.md", "class_ap.csv", "tide.txt", "errors.md", "errors.csv", "confusion.csv",
+                        "pr/coco_iou0.50.csv", "pr/coco_iou0.75.csv", "pr/ellipse.csv"}) {
     INFO(f);
     REQUIRE(fs::exists(tmp.path / "e1" / f));
     CHECK(read_file(tmp.path / "e1" / f) == read_file(tmp.path / "e2" / f));
@@ -124,6 +124,7 @@ TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt 
   // AP over the two thresholds asked for: the mean of AP50 and AP75 (every class has ground truth).
   CHECK(ma.coco_stat("AP") == Approx((ma.coco_stat("AP50") + ma.coco_stat("AP75")) / 2).margin(1e-12));
   CHECK(a.out.find("TIDE") != std::string::npos);
+  CHECK(a.out.find("Hoiem") != std::string::npos);
 
   // Without flags the config's eval section decides: coco and voc07 only, no TIDE, no confusion matrix.
   const CliResult plain = detlab_run({"eval", cfg, "--model", (tmp.path / "model").string(), "--out",
@@ -134,5 +135,6 @@ TEST_CASE("detlab eval CONFIG --model writes the files and numbers of eval --gt 
   CHECK(mc.voc07);
   CHECK_FALSE(mc.voc12);
   CHECK_FALSE(fs::exists(tmp.path / "e3" / "tide.txt"));
+  CHECK_FALSE(fs::exists(tmp.path / "e3" / "errors.csv"));
   CHECK(fs::exists(tmp.path / "e3" / "pr" / "coco_iou0.95.csv"));
 }

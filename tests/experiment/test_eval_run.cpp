@@ -77,7 +77,7 @@ TEST_CASE("evaluate_run on a VOC folder gives voc_eval.py's APs for a detector's
 TEST_CASE("evaluate_run writes the files the eval section asks for and the threads in use", "[experiment][eval_run]") {
   const RunConfig rc = voc_config(
       "{protocols: [coco, voc07], coco: {iou_thresholds: [0.5, 0.75], max_dets: [1, 100]}, tide: true, "
-      "confusion: {score: 0.2, iou: 0.4}}");
+      "confusion: {score: 0.2, iou: 0.4}, errors: {similar: [[car, bus], [cat, dog]]}}");
   ReplayDetector det = devkit_detector(rc.dataset);
   TempDir tmp("detlab_test_eval_run");
   EvalRunOptions o;
@@ -87,9 +87,16 @@ TEST_CASE("evaluate_run writes the files the eval section asks for and the threa
   set_library_threads(1);
   const EvalReport r = evaluate_run(rc, det, o);
   for (const char* f : {"metrics.json", "detections.json", "class_ap.md", "class_ap.csv", "tide.txt", "confusion.csv",
-                        "pr/coco_iou0.50.csv", "pr/coco_iou0.75.csv", "pr/car.csv"})
+                        "errors.md", "errors.csv", "pr/coco_iou0.50.csv", "pr/coco_iou0.75.csv", "pr/car.csv"})
     CHECK(fs::exists(tmp.path / f));
   CHECK(r.text.find("TIDE") != std::string::npos);
+  CHECK(r.text.find("Hoiem") != std::string::npos);
+  // A similar group naming a class the data set lacks is refused when the classes are known.
+  const RunConfig unknown = voc_config("{errors: {similar: [[car, zeppelin]]}}");
+  EvalRunOptions no_files;
+  no_files.split = "all";
+  no_files.threads = 1;
+  CHECK_THROWS_WITH(evaluate_run(unknown, det, no_files), Catch::Contains("'zeppelin' is not a class"));
   CHECK(r.evaluation.coco->options.max_dets == std::vector<int>{1, 100});
   const nlohmann::json extra = nlohmann::json::parse(read_file(tmp.path / "metrics.json")).at("extra");
   CHECK(extra.at("threads").at("opencv") == 1);
@@ -104,6 +111,10 @@ TEST_CASE("the eval section refuses values outside their domain, naming the key"
            {"{coco: {area_ranges: [[all, 10, 5]]}}", "eval.coco.area_ranges: range 'all' needs 0 <= min <= max"},
            {"{confusion: {score: .nan}}", "eval.confusion.score: must be finite"},
            {"{tide: maybe}", "eval.tide"},
+           {"{errors: {iou: 1}}", "eval.errors.iou: must be in (0, 1)"},
+           {"{errors: {min_overlap: 0.6}}", "eval.errors.min_overlap: must be in [0, iou)"},
+           {"{errors: {similar: [[car]]}}", "eval.errors.similar: each group is a list of at least two class names"},
+           {"{errors: {top: -1}}", "eval.errors.top"},
            {"{voc: {plus_on: true}}", "eval.voc.plus_on"}}) {
     INFO(eval);
     CHECK_THROWS_WITH(voc_config(eval), Catch::Contains(message));

@@ -57,7 +57,19 @@ TEST_CASE("code identity: a family's key covers its own components, not another 
   CHECK(fast.code.files.count("nn/backbones/resnet.cpp"));
   CHECK(fast.code.files.count("features/roi_pool.cpp"));
   CHECK(rcnn.code.files.count("features/cnn_crop.cpp"));
+  CHECK(rcnn.code.files.count("nn/backbones/resnet.cpp"));
   CHECK(retina.code.files.count("train/engine.cpp"));
+  // A network detector's `backbone:` node is its family's own: it reaches the backbone networks, not the backbone
+  // stage and, through it, the R-CNN family's heads (an edit to nn/heads/roi_heads.cpp retrains no YOLO).
+  for (const char* config : {"experiments/bccd/yolo.yaml", "experiments/bccd/ssd.yaml",
+                             "experiments/bccd/retinanet.yaml", "experiments/bccd/detr.yaml"}) {
+    const RunInputs net = inputs_of(config);
+    INFO(config);
+    CHECK(count_under(net.code, "nn/backbones/") > 0);
+    CHECK_FALSE(net.code.files.count("features/backbone.cpp"));
+    CHECK_FALSE(net.code.files.count("nn/heads/roi_heads.cpp"));
+    CHECK_FALSE(net.code.files.count("detectors/rcnn_training.cpp"));
+  }
   CHECK(count_under(retina.code, "nn/detection/retinanet") > 0);
   CHECK(count_under(retina.code, "nn/detr/") == 0);
   CHECK(count_under(detr.code, "nn/detr/") > 0);
