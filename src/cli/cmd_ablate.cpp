@@ -117,8 +117,11 @@ int cmd_ablate(const std::vector<std::string>& args) {
     co.command_line = command_line;
     co.plots = !no_plots;
     const AblationCollectResult c = collect_ablation(r.out_dir, co);
-    std::cout << "\n" << to_markdown(c.table) << "\nwrote " << r.out_dir.string() << "/ (table.md, table.csv, table.tex, "
-              << "results.json, manifest.json" << (co.plots && c.plot_error.empty() ? ", plots/" : "") << ")\n";
+    std::cout << "\n" << to_markdown(c.table);
+    if (!c.claims.empty()) std::cout << "\n" << format_claims(c.claims);
+    std::cout << "\nwrote " << r.out_dir.string() << "/ (table.md, table.csv, table.tex, "
+              << (c.claims.empty() ? "" : "claims.md, ") << "results.json, manifest.json"
+              << (co.plots && c.plot_error.empty() ? ", plots/" : "") << ")\n";
     if (r.failed) return r.any_input_error ? 2 : 1;
     return c.plot_error.empty() ? 0 : 1;
   }
@@ -127,7 +130,9 @@ int cmd_ablate(const std::vector<std::string>& args) {
   co.command_line = command_line;
   co.plots = !no_plots;
   const AblationCollectResult c = collect_ablation(dir, co);
-  std::cout << to_markdown(c.table) << "\n" << c.finished << " of " << c.points << " points finished\n";
+  std::cout << to_markdown(c.table) << "\n";
+  if (!c.claims.empty()) std::cout << format_claims(c.claims) << "\n";
+  std::cout << c.finished << " of " << c.points << " points finished\n";
   for (const std::string& m : c.missing) std::cout << "missing: " << m << "\n";
   std::cout << "wrote " << dir.string() << "/ (table.md, table.csv, table.tex, results.json, manifest.json)\n";
   if (!c.missing.empty()) return 1;

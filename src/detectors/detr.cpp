@@ -28,6 +28,7 @@ DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string
     m.backbone_lr_multiplier = get_non_negative(b, "lr_multiplier", m.backbone_lr_multiplier);
   }
   m.num_queries = get_positive(node, "num_queries", m.num_queries);
+  m.anchor_points = node.get<bool>("anchor_points", m.anchor_points);
   if (node.has("transformer")) {
     const Config t = node.child("transformer");
     nn::TransformerOptions& x = m.transformer;
@@ -57,6 +58,18 @@ DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string
     m.criterion.weight_bbox = get_non_negative(l, "bbox", m.criterion.weight_bbox);
     m.criterion.weight_giou = get_non_negative(l, "giou", m.criterion.weight_giou);
     m.criterion.aux_loss = l.get<bool>("aux_loss", m.criterion.aux_loss);
+    if (l.has("focal")) {
+      const Config f = l.child("focal");
+      if (f.is_scalar()) {
+        m.criterion.focal = f.as<bool>();
+      } else {
+        m.criterion.focal = true;
+        m.criterion.focal_alpha = get_non_negative(f, "alpha", m.criterion.focal_alpha);
+        m.criterion.focal_gamma = get_non_negative(f, "gamma", m.criterion.focal_gamma);
+        if (m.criterion.focal_alpha > 1) config_error(f, "alpha", "must be in [0, 1]");
+        f.expect_consumed();
+      }
+    }
     if (!(m.criterion.eos_coef > 0 && m.criterion.eos_coef <= 1)) config_error(l, "eos_coef", "must be in (0, 1]");
   }
   if (node.has("augment")) o.model.augment = parse_scale_translate(node.child("augment"), o.model.augment);

@@ -14,6 +14,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "config/config.h"
+#include "experiment/claims.h"
 #include "experiment/manifest.h"
 #include "experiment/plots.h"
 #include "experiment/run_config.h"
@@ -251,6 +253,23 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
 
   const auto& axes = grid.at("axes");
   const size_t n_seeds = grid.at("seeds").size();
+  // The paper column and the claims come from the spec as it was run (a grid from the command line has none).
+  PaperColumn paper;
+  std::vector<Claim> claims;
+  const std::string spec_yaml = grid.value("spec", std::string());
+  if (!spec_yaml.empty()) {
+    const Config spec = Config::parse(spec_yaml, (out_dir / "ablation.json").string() + " (spec)");
+    if (spec.has("paper")) paper = parse_paper(spec.child("paper"));
+    if (spec.has("claims")) claims = parse_claims(spec.child("claims"));
+    spec.mark_consumed();
+  }
+  const std::vector<uint64_t> grid_seeds = grid.at("seeds").get<std::vector<uint64_t>>();
+  auto row_label = [](const std::vector<std::string>& labels) {
+    std::string s;
+    for (const std::string& l : labels) s += (s.empty() ? "" : ", ") + l;
+    return s;
+  };
+  SeedValues seed_values;
   Table display, data;
   display.caption = "Ablation " + grid.value("name", std::string()) + ": mean \xC2\xB1 sample std over " +
                     std::to_string(n_seeds) + " seed(s) [95 % percentile-bootstrap CI of the mean, 10,000 resamples]";
@@ -263,6 +282,11 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
   for (const MetricDef& m : ablation_metrics()) {
     display.header.push_back(m.header);
     for (const char* suffix : {"_mean", "_std", "_ci_lo", "_ci_hi"}) data.header.push_back(std::string(m.key) + suffix);
+  }
+  if (!paper.source.empty()) {
+    display.header.push_back("paper");
+    data.header.push_back("paper");
+    display.caption += ". Paper: " + paper.source;
   }
   json rows = json::array();
   for (const Setting& s : settings) {
@@ -293,6 +317,19 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
       auto num = [](double x) { return std::isnan(x) ? json(nullptr) : json(x); };
       jr["metrics"][m.key] = {{"values", jv}, {"mean", num(mean)}, {"std", num(sd)}, {"ci_lo", num(ci.lo)},
                               {"ci_hi", num(ci.hi)}};
+      // By the grid's seed order, NaN where a seed did not finish: claims pair seeds.
+      std::vector<double>& by_seed = seed_values[row_label(s.labels)][m.key];
+      by_seed.assign(grid_seeds.size(), std::nan(""));
+      for (size_t r = 0; r < s.runs.size(); ++r) {
+        const auto at = std::find(grid_seeds.begin(), grid_seeds.end(), s.seeds[r]);
+        if (at != grid_seeds.end()) by_seed[static_cast<size_t>(at - grid_seeds.begin())] = v[r];
+      }
+    }
+    if (!paper.source.empty()) {
+      const auto it = paper.values.find(row_label(s.labels));
+      drow.push_back(it == paper.values.end() ? Cell::str("\xE2\x80\x93") : Cell::num(it->second, 3));
+      crow.push_back(it == paper.values.end() ? Cell::str("") : Cell::num(it->second, 3));
+      jr["paper"] = it == paper.values.end() ? json(nullptr) : json(it->second);
     }
     display.rows.push_back(drow);
     data.rows.push_back(crow);
@@ -309,6 +346,21 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
   for (const MetricDef& m : ablation_metrics()) results["metrics"].push_back({{"key", m.key}, {"header", m.header}});
   results["rows"] = rows;
   results["missing"] = res.missing;
+  if (!claims.empty()) {
+    const std::vector<ClaimResult> judged = judge_claims(claims, seed_values);
+    std::string md = "*Claims of " + grid.value("description", grid.value("name", std::string())) + " on our " +
+                     std::to_string(n_seeds) + " seed(s).*\n\n" + format_claims(judged);
+    write_file_atomic(out_dir / "claims.md", md);
+    results["claims"] = json::array();
+    for (const ClaimResult& r : judged) {
+      auto num = [](double x) { return std::isfinite(x) ? json(x) : json(nullptr); };
+      results["claims"].push_back({{"claim", r.claim.text}, {"source", r.claim.source}, {"metric", r.claim.metric},
+                                   {"better", r.claim.better}, {"worse", r.claim.worse}, {"n", r.n},
+                                   {"diff", num(r.diff)}, {"ci_lo", num(r.lo)}, {"ci_hi", num(r.hi)},
+                                   {"verdict", verdict_name(r.verdict)}, {"problem", r.problem}});
+    }
+    res.claims = judged;
+  }
   write_file_atomic(out_dir / "results.json", results.dump(2) + "\n");
 
   if (opts.plots && res.finished > 0) {

@@ -62,13 +62,16 @@ struct AblationCollectResult {
   std::vector<std::string> missing;  // points without a finished run (slug: reason)
   int points = 0, finished = 0;
   std::string plot_error;
+  std::vector<ClaimResult> claims;   // the spec's claims with their verdicts (claims.md), if any
 };
 
 /// Reads ablation.json and every point's run.json in out_dir and writes table.{md,csv,tex} (one row per
 /// setting: the axis values, n seeds, then AP, AP50, AP75, AR100, VOC07 mAP, ms per image and training
 /// seconds as mean ± sample std with the 95 % percentile-bootstrap interval of the mean, 10,000 resamples,
 /// seed 0; the CSV has separate _mean, _std, _ci_lo, _ci_hi columns), results.json (per setting and metric:
-/// values per seed, mean, std, ci) and manifest.json; then the plots. Settings with missing points are
+/// values per seed, mean, std, ci) and manifest.json; then the plots. A spec with `paper:` adds the published
+/// number of each row (its setting label: the axis labels joined by ", ") as a last column; one with `claims:`
+/// writes claims.md with each claim's verdict (experiment/claims.h) and lists them in results.json. Settings with missing points are
 /// summarised over the seeds that finished, and listed in `missing`.
 /// InputError when out_dir has no ablation.json.
 AblationCollectResult collect_ablation(const std::filesystem::path& out_dir, const CollectOptions& opts);

@@ -122,10 +122,12 @@ AblationSpec load_ablation_spec(const fs::path& file) {
     root.mark_consumed();
     return spec;
   }
-  static const std::set<std::string> known = {"name", "description", "base", "set", "grid", "seeds", "eval_only"};
+  static const std::set<std::string> known = {"name", "description", "base",  "set",  "grid",
+                                              "seeds", "eval_only",   "paper", "claims"};
   for (const std::string& k : root.keys())
     if (!known.count(k))
-      throw InputError(root.file(), k, "unknown key (expected name, description, base, set, grid, seeds, eval_only)");
+      throw InputError(root.file(), k,
+                       "unknown key (expected name, description, base, set, grid, seeds, eval_only, paper, claims)");
   spec.resolved_yaml = root.dump();
   spec.base = root.get<std::string>("base");
   spec.name = root.get<std::string>("name", slugify(file.stem().string()));
@@ -135,6 +137,8 @@ AblationSpec load_ablation_spec(const fs::path& file) {
   if (root.has("set")) spec.set = root.get<std::vector<std::string>>("set");
   if (root.has("eval_only")) spec.eval_only = root.get<std::vector<std::string>>("eval_only");
   if (root.has("seeds")) spec.seeds = read_seeds(root.child("seeds"));
+  if (root.has("paper")) spec.paper = parse_paper(root.child("paper"));
+  if (root.has("claims")) spec.claims = parse_claims(root.child("claims"));
   if (root.has("grid")) {
     const Config grid = root.child("grid");
     if (!grid.is_map()) throw InputError(grid.file(), grid.path(), "expected a map {dotted.key: [values]}");

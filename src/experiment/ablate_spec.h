@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "experiment/claims.h"
+
 namespace detlab {
 
 /// One axis: a dotted config key and the YAML values it takes ("0.3", "@experiments/stages/rpn.yaml").
@@ -34,6 +36,8 @@ struct AblationSpec {
   std::vector<uint64_t> seeds = {0};
   std::vector<std::string> eval_only;
   std::string resolved_yaml;        // the spec file after _base_ (empty for a plain base config)
+  PaperColumn paper;                // the published numbers beside ours (experiment/claims.h)
+  std::vector<Claim> claims;        // the paper's findings, judged on our seeds; rows by setting label
 };
 
 /// Reads `file`: an ablation spec (has a `base` key) or an experiment config (the base itself; its name is

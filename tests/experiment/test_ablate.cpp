@@ -151,3 +151,49 @@ TEST_CASE("ablate: shards then --collect equal one run, missing points are repor
     }
   REQUIRE_THROWS_AS(collect_ablation(d / "nothing", co), InputError);
 }
+
+TEST_CASE("ablate: a spec's paper column and claims reach the table, claims.md and results.json",
+          "[experiment][ablate][claims]") {
+  ProgressBar::set_enabled(false);
+  const fs::path d = fresh("detlab_test_ablate_claims");
+  write_file_atomic(d / "tiny.yaml", kTiny);
+  write_file_atomic(d / "spec.yaml", "name: tiny_claims\n"
+                                     "description: NMS threshold, tiny\n"
+                                     "base: " + (d / "tiny.yaml").string() + "\n"
+                                     "grid: {detector.postprocess.nms_iou: [0.3, 0.7]}\n"
+                                     "seeds: [0, 1]\n"
+                                     "eval_only: [detector.postprocess]\n"
+                                     "paper: {source: \"Nobody et al., Table 0 (made up)\", values: {\"0.3\": 0.5}}\n"
+                                     "claims:\n"
+                                     "  - {claim: \"0.3 not far below 0.7\", better: \"0.3\", worse: \"0.7\",\n"
+                                     "     at_least: true, margin: 1, source: \"Table 0\"}\n"
+                                     "  - {claim: \"a typo\", better: \"0.3\", worse: \"0.8\"}\n");
+  const AblationSpec spec = load_ablation_spec(d / "spec.yaml");
+  REQUIRE(spec.claims.size() == 2);
+  REQUIRE(spec.paper.values.at("0.3") == 0.5);
+  AblateOptions o;
+  o.out_dir = d / "out";
+  o.threads = 2;
+  REQUIRE(run_ablation(spec, o).failed == 0);
+  CollectOptions co;
+  co.plots = false;
+  const AblationCollectResult c = collect_ablation(o.out_dir, co);
+  REQUIRE(c.table.header.back() == "paper");
+  CHECK(c.table.rows[0].back().value == 0.5);
+  CHECK(c.table.rows[1].back().text == "\xE2\x80\x93");  // no published number for 0.7
+  CHECK(c.table.caption.find("Nobody et al.") != std::string::npos);
+  REQUIRE(c.claims.size() == 2);
+  CHECK(c.claims[0].n == 2);
+  CHECK(c.claims[0].verdict == Verdict::kHolds);  // a margin of 1 AP cannot be missed
+  CHECK(c.claims[1].problem == "no row '0.8'");
+  const std::string md = read_file(o.out_dir / "claims.md");
+  CHECK(md.find("| 0.3 not far below 0.7 | Table 0 | AP |") != std::string::npos);
+  CHECK(md.find("| holds |") != std::string::npos);
+  const auto results = nlohmann::json::parse(read_file(o.out_dir / "results.json"));
+  CHECK(results["claims"][0]["verdict"] == "holds");
+  CHECK(results["rows"][0]["paper"] == 0.5);
+  CHECK(results["rows"][1]["paper"].is_null());
+  // A misspelled key under claims is refused when the spec is read, naming it.
+  write_file_atomic(d / "bad.yaml", "base: " + (d / "tiny.yaml").string() + "\nclaims: [{claim: x, better: a, worse: b, metirc: AP}]\n");
+  CHECK_THROWS_WITH(load_ablation_spec(d / "bad.yaml"), Catch::Contains("metirc"));
+}

@@ -53,6 +53,29 @@ TEST_CASE("detr matcher cost equals the per-element formula", "[nn][detr][matche
     }
 }
 
+TEST_CASE("detr matcher with focal classes: Deformable DETR's class cost over sigmoid logits", "[nn][detr][matcher]") {
+  torch::manual_seed(3);
+  const int64_t Q = 5, K = 3;
+  const torch::Tensor logits = torch::randn({Q, K});  // no "no object" column
+  const torch::Tensor boxes = torch::cat({torch::rand({Q, 2}) * 0.6 + 0.2, torch::rand({Q, 2}) * 0.3 + 0.05}, 1);
+  const nn::SetTarget t = random_target(3, K);
+  nn::HungarianMatcherOptions o{2.0, 5.0, 2.0};
+  o.focal = true;
+  const nn::HungarianMatcher m(o);
+  const torch::Tensor cost = m.cost_matrix(logits, boxes, t);
+  REQUIRE(cost.sizes() == torch::IntArrayRef({Q, 3}));
+  for (int64_t q = 0; q < Q; ++q)
+    for (int64_t j = 0; j < 3; ++j) {
+      const double z = logits[q][t.labels[j].item<int64_t>()].item<double>();
+      const double p = 1 / (1 + std::exp(-z));
+      const double focal = 0.25 * (1 - p) * (1 - p) * -std::log(p + 1e-8) - 0.75 * p * p * -std::log(1 - p + 1e-8);
+      const torch::Tensor pb = boxes[q].contiguous(), tb = t.boxes[j].contiguous();
+      const double l1 = (pb - tb).abs().sum().item<double>();
+      const double expected = 2 * focal + 5 * l1 - 2 * giou_ref(pb.data_ptr<float>(), tb.data_ptr<float>());
+      CHECK(cost[q][j].item<double>() == Approx(expected).margin(1e-5));
+    }
+}
+
 TEST_CASE("detr matcher finds the minimum-cost assignment (brute force over permutations)", "[nn][detr][matcher]") {
   torch::manual_seed(1);
   nn::HungarianMatcher m;
@@ -116,6 +139,39 @@ TEST_CASE("detr set criterion on a hand-computed case", "[nn][detr][criterion]")
   CHECK(losses.at("loss_ce").item<double>() == Approx(ce).epsilon(1e-5));
   CHECK(losses.at("loss_bbox").item<double>() == Approx(5 * 0.2).epsilon(1e-5));  // |0.4 - 0.2|, weight 5
   CHECK(losses.at("loss_giou").item<double>() == Approx(2 * 0.5).epsilon(1e-5));  // IoU 1/2, hull = union
+}
+
+TEST_CASE("detr set criterion with focal classes: every query a negative but the matched one's class",
+          "[nn][detr][criterion]") {
+  // The hand-computed case above with K sigmoid logits: query 1 is matched to class 1.
+  const torch::Tensor logits = torch::tensor({0.f, 0.f,    //
+                                              -1.f, 3.f,   //
+                                              -2.f, 0.5f})
+                                   .view({1, 1, 3, 2});
+  const torch::Tensor boxes = torch::tensor({0.2f, 0.2f, 0.1f, 0.1f,  //
+                                             0.5f, 0.5f, 0.2f, 0.4f,  //
+                                             0.8f, 0.8f, 0.1f, 0.1f})
+                                  .view({1, 1, 3, 4});
+  const std::vector<nn::SetTarget> targets = {
+      {torch::tensor({1}, torch::kLong), torch::tensor({{0.5f, 0.5f, 0.2f, 0.2f}})}};
+  nn::SetCriterionOptions o;
+  o.num_classes = 2;
+  o.focal = true;
+  nn::HungarianMatcherOptions mo;
+  mo.focal = true;
+  nn::SetCriterion crit(o, nn::HungarianMatcher(mo));
+  const auto losses = crit(logits, boxes, targets);
+  auto fl = [](double z, bool positive) {  // torchvision's sigmoid_focal_loss, alpha 0.25, gamma 2
+    const double p = 1 / (1 + std::exp(-z));
+    const double ce = positive ? -std::log(p) : -std::log(1 - p);
+    const double pt = positive ? p : 1 - p;
+    return (positive ? 0.25 : 0.75) * ce * (1 - pt) * (1 - pt);
+  };
+  const double expected = fl(0, false) + fl(0, false) + fl(-1, false) + fl(3, true) + fl(-2, false) + fl(0.5, false);
+  CHECK(losses.at("loss_ce").item<double>() == Approx(expected).epsilon(1e-5));  // / num_boxes = 1
+  CHECK(losses.at("loss_bbox").item<double>() == Approx(5 * 0.2).epsilon(1e-5));
+  // Softmax logits (K + 1 columns) are refused in focal mode.
+  CHECK_THROWS(crit(torch::zeros({1, 1, 3, 3}), boxes, targets));
 }
 
 TEST_CASE("detr set criterion: auxiliary keys, normalization by the batch's boxes, empty images",

@@ -121,6 +121,51 @@ TEST_CASE("detr losses: DETR's keys, finite, gradients reach every parameter", "
   CHECK(torch::allclose(set[1].boxes[0], torch::tensor({17.5f / 96, 17.5f / 64, 25.f / 96, 25.f / 64})));
 }
 
+TEST_CASE("detr with anchor boxes and focal classes: K logits, boxes around the anchors, gradients everywhere",
+          "[nn][detr][model]") {
+  torch::manual_seed(4);
+  DetrOptions o = tiny_options(3);
+  o.anchor_points = true;
+  o.criterion.focal = true;
+  Detr model(small_backbone(), o);
+  std::set<std::string> names;
+  for (const auto& kv : model.named_parameters()) names.insert(kv.key());
+  CHECK(names.count("anchor_embed.weight") == 1);
+  CHECK(names.count("query_embed.weight") == 0);  // the points are the queries
+  const torch::Tensor anchors = model.named_parameters()["anchor_embed.weight"].sigmoid();
+  using torch::indexing::Slice;
+  const torch::Tensor points = anchors.index({Slice(), Slice(0, 2)});
+  CHECK(points.min().item<double>() >= 0.02 - 1e-6);
+  CHECK(points.max().item<double>() <= 0.98 + 1e-6);
+  CHECK(torch::allclose(anchors.index({Slice(), Slice(2, 4)}), torch::full({7, 2}, 0.1f)));
+
+  model.eval();
+  const DetrOutputs out = model.forward(torch::randn({2, 3, 64, 96}), {{64, 96}, {48, 96}});
+  CHECK(out.logits.sizes() == torch::IntArrayRef({2, 2, 7, 3}));  // L x N x Q x K: no "no object" column
+  // With the box head's last layer zeroed every box is its query's anchor.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& kv : model.named_parameters())
+      if (kv.key().rfind("bbox_embed.layers.2", 0) == 0) kv.value().zero_();
+  }
+  const DetrOutputs centred = model.forward(torch::randn({1, 3, 64, 96}), {{64, 96}});
+  CHECK(torch::allclose(centred.boxes[-1][0], anchors, 0, 1e-5));
+  const auto dets = model.detect(torch::randn({1, 3, 64, 96}), {{64, 96}});
+  REQUIRE(dets.size() == 1);
+  CHECK(dets[0].scores.numel() == 7);
+  CHECK(dets[0].labels.max().item<int64_t>() < 3);
+  CHECK(dets[0].scores.max().item<double>() < 0.05);  // every class starts at probability 0.01
+
+  model.train();
+  std::vector<NetTarget> targets = {{torch::tensor({{10.f, 20.f, 50.f, 60.f}}), torch::tensor({2}, torch::kLong)}};
+  const auto losses = model.losses(torch::randn({1, 3, 64, 96}), {{64, 96}}, targets);
+  torch::Tensor total = torch::zeros({});
+  for (const auto& kv : losses) total = total + kv.second;
+  REQUIRE(std::isfinite(total.item<double>()));
+  total.backward();
+  CHECK(model.named_parameters()["anchor_embed.weight"].grad().abs().sum().item<double>() > 0);
+}
+
 TEST_CASE("detr refuses inconsistent options", "[nn][detr][model]") {
   DetrOptions o = tiny_options(2);
   o.transformer.d_model = 30;  // not a multiple of 4

@@ -42,6 +42,26 @@ TEST_CASE("sine position embedding equals DETR's formula", "[nn][detr]") {
   }
 }
 
+TEST_CASE("sine point embedding gives a point what the map encoding gives the pixel there", "[nn][detr]") {
+  // Anchor points (DetrOptions::anchor_points) must speak the keys' language: the point at a pixel's normalized
+  // position gets that pixel's encoding.
+  const int64_t H = 3, W = 5, F = 8;
+  nn::PositionEmbeddingSineOptions o;
+  o.num_pos_feats = F;
+  const torch::Tensor map = nn::position_embedding_sine(torch::zeros({1, H, W}, torch::kBool), o);
+  std::vector<float> xy;
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      xy.push_back(static_cast<float>(static_cast<double>(x + 1) / (W + 1e-6)));
+      xy.push_back(static_cast<float>(static_cast<double>(y + 1) / (H + 1e-6)));
+    }
+  const torch::Tensor points = torch::tensor(xy).view({H * W, 2});
+  const torch::Tensor enc = nn::point_embedding_sine(points, o);
+  REQUIRE(enc.sizes() == torch::IntArrayRef({H * W, 2 * F}));
+  CHECK(torch::allclose(enc, map[0].flatten(1).t(), /*rtol=*/0, /*atol=*/1e-5));
+  CHECK_THROWS(nn::point_embedding_sine(torch::zeros({4, 3}), o));
+}
+
 TEST_CASE("sine position embedding of a padded image equals that of the image alone", "[nn][detr]") {
   const torch::Tensor small = nn::position_embedding_sine(torch::zeros({1, 4, 6}, torch::kBool));
   const torch::Tensor mask = nn::padding_mask({{4, 6}, {7, 9}}, 7, 9, torch::kCPU);

@@ -4,6 +4,7 @@
 #include "nn/detr/detr.h"
 
 #include <chrono>
+#include <cmath>
 
 #include "nn/detr/position_encoding.h"
 #include "nn/ops/boxes.h"
@@ -28,10 +29,18 @@ nn::SetCriterionOptions criterion_options(const DetrOptions& o) {
   return c;
 }
 
+nn::HungarianMatcherOptions matcher_options(const DetrOptions& o) {
+  nn::HungarianMatcherOptions m = o.matcher;
+  m.focal = o.criterion.focal;
+  m.focal_alpha = o.criterion.focal_alpha;
+  m.focal_gamma = o.criterion.focal_gamma;
+  return m;
+}
+
 }  // namespace
 
 Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
-    : opts_(std::move(opts)), criterion_(criterion_options(opts_), nn::HungarianMatcher(opts_.matcher)) {
+    : opts_(std::move(opts)), criterion_(criterion_options(opts_), nn::HungarianMatcher(matcher_options(opts_))) {
   TORCH_CHECK(backbone != nullptr, "Detr: null backbone");
   TORCH_CHECK(opts_.num_classes > 0 && opts_.num_queries > 0, "Detr: num_classes (", opts_.num_classes,
               ") and num_queries (", opts_.num_queries, ") must be positive");
@@ -46,11 +55,28 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
   // Registration order = DETR's state_dict order: transformer, class_embed, bbox_embed, query_embed,
   // input_proj, backbone.
   transformer_ = register_module("transformer", std::make_shared<nn::Transformer>(opts_.transformer));
-  class_embed_ = register_module("class_embed", torch::nn::Linear(d, opts_.num_classes + 1));
+  const bool focal = opts_.criterion.focal;
+  const int64_t class_outputs = focal ? opts_.num_classes : opts_.num_classes + 1;
+  class_embed_ = register_module("class_embed", torch::nn::Linear(d, class_outputs));
+  if (focal) {
+    // Every class starts at probability 0.01, as RetinaNet's and Deformable DETR's heads: most queries are
+    // negatives for every class, and an even start would flood the focal loss with them.
+    torch::NoGradGuard no_grad;
+    class_embed_->bias.fill_(-std::log((1 - 0.01) / 0.01));
+  }
   bbox_embed_ = register_module("bbox_embed", nn::Mlp(d, d, 4, 3));
-  query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
+  if (!opts_.anchor_points) query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
   input_proj_ = register_module("input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(it->second.channels, d, 1)));
   backbone_ = register_module("backbone", std::move(backbone));
+  if (opts_.anchor_points) {
+    // Points spread uniformly over the image at the start (Anchor DETR's initialisation), kept as logits so
+    // that a learned point stays inside (0, 1).
+    anchor_embed_ = register_module("anchor_embed", torch::nn::Embedding(opts_.num_queries, 4));
+    torch::NoGradGuard no_grad;
+    using torch::indexing::Slice;
+    anchor_embed_->weight.index({Slice(), Slice(0, 2)}).uniform_(0.02, 0.98).logit_();
+    anchor_embed_->weight.index({Slice(), Slice(2, 4)}).fill_(std::log(0.1 / 0.9));  // boxes start at 1/10
+  }
 }
 
 double Detr::lr_multiplier(const std::string& param_name) const {
@@ -80,11 +106,19 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
   nn::PositionEmbeddingSineOptions pe;
   pe.num_pos_feats = opts_.transformer.d_model / 2;
   const torch::Tensor pos = nn::position_embedding_sine(mask, pe).to(features.dtype());
-  const torch::Tensor hs = transformer_->forward(input_proj_(features), mask, query_embed_->weight, pos).hs;
+  const torch::Tensor queries =
+      opts_.anchor_points ? nn::point_embedding_sine(anchor_embed_->weight.narrow(1, 0, 2).sigmoid(), pe)
+                          : query_embed_->weight;
+  const torch::Tensor hs = transformer_->forward(input_proj_(features), mask, queries, pos).hs;
   if (times) times->emplace_back("transformer", ms_since(start));
 
   start = std::chrono::steady_clock::now();
-  DetrOutputs out{class_embed_(hs), bbox_embed_(hs).sigmoid()};
+  torch::Tensor box_logits = bbox_embed_(hs);  // L x N x Q x 4
+  if (opts_.anchor_points) {
+    // The box is an offset from the query's anchor box in logit space (DAB-DETR; Deformable DETR's refinement).
+    box_logits = box_logits + anchor_embed_->weight;
+  }
+  DetrOutputs out{class_embed_(hs), box_logits.sigmoid()};
   if (times) times->emplace_back("heads", ms_since(start));
   return out;
 }
@@ -93,8 +127,9 @@ std::vector<NetDetections> Detr::detect(const torch::Tensor& images, const std::
                                         NetTimes* times) {
   const DetrOutputs out = forward(images, image_sizes, times);
   const auto start = std::chrono::steady_clock::now();
-  const torch::Tensor prob = out.logits[-1].softmax(-1);  // N x Q x (K + 1)
   using torch::indexing::Slice;
+  const torch::Tensor prob = opts_.criterion.focal ? out.logits[-1].sigmoid()      // N x Q x K
+                                                   : out.logits[-1].softmax(-1);  // N x Q x (K + 1)
   auto [scores, labels] = prob.index({Slice(), Slice(), Slice(0, opts_.num_classes)}).max(-1);
   std::vector<NetDetections> dets;
   for (size_t i = 0; i < image_sizes.size(); ++i) {

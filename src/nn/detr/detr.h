@@ -28,6 +28,11 @@ struct DetrOptions {
   nn::HungarianMatcherOptions matcher;
   nn::SetCriterionOptions criterion;    // num_classes is taken from here above
   double backbone_lr_multiplier = 0.1;  // DETR trains the backbone at 1e-5 against 1e-4 for the rest
+  // Anchor boxes (Anchor DETR, Wang et al. 2022; DAB-DETR, Liu et al. 2022): each query owns a learned box
+  // (x, y, w, h) in [0, 1]^4, its positional query is the sine encoding of the point (x, y) (the encoding the
+  // keys' positions use), and its box is predicted as an offset from the anchor in logit space. From scratch, DETR's free query embeddings take hundreds of epochs to
+  // become places; anchor points are places from the first step. Off: DETR as published (its checkpoints load).
+  bool anchor_points = false;
   // Training only: random scaling and translation of each image (YOLO v1's augmentation, standing in for DETR's
   // random resize and crop, which the loader does not do). Off by default.
   ScaleTranslateOptions augment{0.0, 0.0, 0.5};
@@ -44,7 +49,8 @@ struct DetrOutputs {
 /// transformer; a linear class head gives K + 1 logits (the last is "no object") and a 3-layer MLP with a sigmoid
 /// gives normalized boxes. Training: SetCriterion (Hungarian matching, CE + L1 + GIoU, auxiliary losses per
 /// decoder layer). Inference without NMS: per query, score and label = the largest non-"no object"
-/// probability; boxes scaled to the image size; all Q queries kept, sorted by score.
+/// probability; boxes scaled to the image size; all Q queries kept, sorted by score. With anchor_points (see
+/// DetrOptions) the queries are `anchor_embed` (Q x 4 logits of boxes) instead of `query_embed`.
 /// Parameter names follow DETR's: input_proj, query_embed, class_embed, bbox_embed.layers.i, transformer.* (see
 /// nn/detr/transformer.h); the backbone sits under `backbone.` with torchvision names (DETR's checkpoints use
 /// `backbone.0.body.`: a prefix rename in nn/weights LoadOptions maps one onto the other).
@@ -84,7 +90,8 @@ class Detr : public DetectionModel {
   std::string feature_;
   std::shared_ptr<Backbone> backbone_;
   torch::nn::Conv2d input_proj_{nullptr};
-  torch::nn::Embedding query_embed_{nullptr};
+  torch::nn::Embedding query_embed_{nullptr};   // DETR's learned queries (without anchor points)
+  torch::nn::Embedding anchor_embed_{nullptr};  // Q x 4 anchor boxes as logits (with anchor points)
   std::shared_ptr<nn::Transformer> transformer_;
   torch::nn::Linear class_embed_{nullptr};
   nn::Mlp bbox_embed_{nullptr};

@@ -26,13 +26,22 @@ at::Tensor HungarianMatcher::cost_matrix(const at::Tensor& logits, const at::Ten
               "HungarianMatcher: target labels T and boxes T x 4 expected, got ", target.labels.sizes(), " and ",
               target.boxes.sizes());
   at::NoGradGuard no_grad;
-  const at::Tensor prob = logits.to(at::kFloat).softmax(-1);
+  const at::Tensor prob = opts_.focal ? logits.to(at::kFloat).sigmoid() : logits.to(at::kFloat).softmax(-1);
   const at::Tensor labels = target.labels.to(prob.device(), at::kLong);
   const at::Tensor tboxes = target.boxes.to(prob.device(), at::kFloat);
   const at::Tensor pboxes = boxes.to(at::kFloat);
   // Contrary to the loss, the class cost is -p rather than -log p: a constant 1 - p would not change the
   // assignment, and p keeps it commensurable with the box costs (DETR's comment in matcher.py).
-  const at::Tensor cost_class = -prob.index_select(1, labels);
+  at::Tensor cost_class;
+  if (opts_.focal) {
+    const at::Tensor p = prob.index_select(1, labels);
+    const double a = opts_.focal_alpha, g = opts_.focal_gamma;
+    const at::Tensor pos = a * (1 - p).pow(g) * -(p + 1e-8).log();
+    const at::Tensor neg = (1 - a) * p.pow(g) * -(1 - p + 1e-8).log();
+    cost_class = pos - neg;
+  } else {
+    cost_class = -prob.index_select(1, labels);
+  }
   const at::Tensor cost_bbox = (pboxes.unsqueeze(1) - tboxes.unsqueeze(0)).abs().sum(-1);  // torch.cdist(p=1)
   const at::Tensor cost_giou = -ops::generalized_box_iou(ops::box_convert(pboxes, "cxcywh", "xyxy").contiguous(),
                                                          ops::box_convert(tboxes, "cxcywh", "xyxy").contiguous());

@@ -27,6 +27,12 @@ struct PositionEmbeddingSineOptions {
 /// ensures:  N x 2 num_pos_feats x H x W float32 on the mask's device.
 at::Tensor position_embedding_sine(const at::Tensor& mask, const PositionEmbeddingSineOptions& opts = {});
 
+/// The same encoding for points: row q of the result is what position_embedding_sine gives a pixel at
+/// normalized position (x, y) = points[q] (its y block, then its x block), with positions scaled by opts.scale.
+/// requires: points Q x 2 (x, y), typically in [0, 1]; num_pos_feats even and > 0.
+/// ensures:  Q x 2 num_pos_feats, points' dtype and device.
+at::Tensor point_embedding_sine(const at::Tensor& points, const PositionEmbeddingSineOptions& opts = {});
+
 /// Padding mask of a batch: true outside each image's (height, width) in an N x H x W grid.
 /// requires: sizes.size() == N, each within (H, W).
 at::Tensor padding_mask(const std::vector<std::array<int64_t, 2>>& sizes, int64_t height, int64_t width,

@@ -4,6 +4,7 @@
 #include "nn/detr/set_criterion.h"
 
 #include "nn/losses/cross_entropy.h"
+#include "nn/losses/focal_loss.h"
 #include "nn/ops/box_iou.h"
 #include "nn/ops/boxes.h"
 
@@ -24,8 +25,9 @@ std::map<std::string, at::Tensor> SetCriterion::layer_losses(const at::Tensor& l
                                                              const std::vector<MatchIndices>& indices,
                                                              double num_boxes) const {
   const int64_t n = logits.size(0), q = logits.size(1), k = opts_.num_classes;
-  TORCH_CHECK(logits.dim() == 3 && logits.size(2) == k + 1, "SetCriterion: logits must be N x Q x ", k + 1, ", got ",
-              logits.sizes());
+  const int64_t outputs = opts_.focal ? k : k + 1;
+  TORCH_CHECK(logits.dim() == 3 && logits.size(2) == outputs, "SetCriterion: logits must be N x Q x ", outputs,
+              ", got ", logits.sizes());
   TORCH_CHECK(boxes.dim() == 3 && boxes.size(0) == n && boxes.size(1) == q && boxes.size(2) == 4,
               "SetCriterion: boxes must be N x Q x 4, got ", boxes.sizes());
   TORCH_CHECK(static_cast<int64_t>(indices.size()) == n && static_cast<int64_t>(targets.size()) == n,
@@ -60,6 +62,16 @@ std::map<std::string, at::Tensor> SetCriterion::layer_losses(const at::Tensor& l
     // No targets in the batch: zero box losses that still depend on the predictions (gradient of zeros).
     loss_bbox = boxes.sum() * 0;
     loss_giou = boxes.sum() * 0;
+  }
+  if (opts_.focal) {
+    // One-hot over K + 1 columns, then "no object" dropped: unmatched queries are negatives for every class.
+    const at::Tensor onehot =
+        at::one_hot(target_classes.view({n, q}), k + 1).narrow(2, 0, k).to(logits.scalar_type());
+    FocalLossOptions fo;
+    fo.alpha = opts_.focal_alpha;
+    fo.gamma = opts_.focal_gamma;
+    const at::Tensor loss_ce = sigmoid_focal_loss(logits, onehot, fo).sum() / num_boxes;
+    return {{"loss_ce", loss_ce}, {"loss_bbox", loss_bbox}, {"loss_giou", loss_giou}};
   }
   CrossEntropyOptions ce;
   ce.weight = at::ones({k + 1}, logits.options());

@@ -21,11 +21,17 @@ struct SetCriterionOptions {
   double weight_bbox = 5;
   double weight_giou = 2;
   bool aux_loss = true;  // losses on every intermediate decoder layer too
+  /// Sigmoid focal loss over K classes instead of the eos-weighted CE over K + 1 (Deformable DETR): unmatched
+  /// queries have all-zero targets; loss_ce = sum of the focal losses / num_boxes. eos_coef is then unused.
+  bool focal = false;
+  double focal_alpha = 0.25;
+  double focal_gamma = 2;
 };
 
 /// What this represents: DETR's SetCriterion (models/detr.py) for the losses 'labels' and 'boxes'. For each
 /// decoder layer's predictions the HungarianMatcher assigns queries to targets; then
 ///   loss_ce   = CE over all queries (target K for unmatched ones), class weights 1 .. 1, eos_coef; weighted mean
+///               (with focal: sigmoid focal loss summed over queries and classes / num_boxes; logits N x Q x K)
 ///   loss_bbox = sum over matched pairs of |b_q - b_t|_1 / num_boxes          (normalized cxcywh)
 ///   loss_giou = sum over matched pairs of 1 - GIoU(b_q, b_t) / num_boxes
 /// with num_boxes = max(total targets in the batch, 1). The last layer gives loss_ce / loss_bbox / loss_giou; layer
