@@ -3,6 +3,7 @@
 #   make test    run the whole test suite through ctest
 #   make build   set up and build only
 #   make reference  regenerate the committed results (results/bccd over 3 seeds, results/ablations/nms_iou)
+#   make papers  the classic papers' tables (experiments/papers/*.yaml -> results/papers/<name>/, with claims)
 # Variables: BUILD (build folder, default build), JOBS (parallel jobs, default: all cores).
 
 BUILD ?= build
@@ -17,7 +18,7 @@ DEB_PACKAGES := cmake g++ ninja-build libtorch-dev libopencv-dev libopencv-contr
 
 DETLAB := $(BUILD)/src/cli/detlab
 
-.PHONY: all deps configure build test demo reference clean
+.PHONY: all deps configure build test demo reference papers clean
 
 all: build
 
@@ -60,6 +61,18 @@ reference: configure
 	$(DETLAB) ablate experiments/ablations/nms_iou.yaml
 	/usr/bin/python3 src/experiment/plots/export_results.py results/runs/bccd_compare results/bccd
 	/usr/bin/python3 src/experiment/plots/export_results.py results/runs/nms_iou results/ablations/nms_iou
+
+# The classic papers' tables: each spec under experiments/papers/ is an ablation with the paper's numbers and
+# findings (paper:, claims:); its table, claims.md (verdicts), plots and per-point provenance are copied into
+# results/papers/<name>/. PAPERS=experiments/papers/x.yaml for one.
+PAPERS ?= $(sort $(wildcard experiments/papers/*.yaml))
+papers: configure
+	cmake --build $(BUILD) -j $(JOBS) --target detlab
+	@for spec in $(PAPERS); do \
+	  name=$$(basename $$spec .yaml); \
+	  $(DETLAB) ablate $$spec --out results/runs/papers/$$name || exit 1; \
+	  /usr/bin/python3 src/experiment/plots/export_results.py results/runs/papers/$$name results/papers/$$name || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD)
