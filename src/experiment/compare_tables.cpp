@@ -92,7 +92,7 @@ std::string row_label(const EntryResult& e) {
 /// Where the numbers came from: thread count and device of the timings, the commits whose builds made the
 /// entries (each entry's own manifest), and what a stale entry differs in.
 std::string provenance_caption(const CompareResult& r) {
-  std::map<std::string, int> commits;
+  std::map<std::string, int> commits, train_commits;  // build commits of the evaluations / of the models
   std::vector<std::string> stale;
   for (const EntryResult& e : r.entries)
     for (const RunOutcome& o : e.runs) {
@@ -103,20 +103,29 @@ std::string provenance_caption(const CompareResult& r) {
       }
       if (o.manifest.empty()) continue;
       const json m = json::parse(o.manifest);
-      const json& build = m.at("eval").at("build");
-      std::string c = build.value("commit", std::string("unknown")).substr(0, 10);
-      if (build.value("dirty", false)) c += " (uncommitted changes)";
-      ++commits[c];
+      auto commit_of = [&](const char* part) {
+        const json& build = m.at(part).at("build");
+        std::string c = build.value("commit", std::string("unknown")).substr(0, 10);
+        if (build.value("dirty", false)) c += " (uncommitted changes)";
+        return c;
+      };
+      ++commits[commit_of("eval")];
+      if (m.contains("train") && m.at("train").contains("build")) ++train_commits[commit_of("train")];
     }
+  auto list = [](const std::map<std::string, int>& counts) {
+    std::string out;
+    for (const auto& [c, n] : counts)
+      out += (out.empty() ? "" : ", ") + c + (counts.size() > 1 ? " (" + std::to_string(n) + " runs)" : "");
+    return out;
+  };
   std::string s = " Timings with " + std::to_string(r.threads) + " thread" + (r.threads == 1 ? "" : "s") + " on " +
                   r.device + ".";
   if (!commits.empty()) {
-    s += " Code: commit ";
-    bool first = true;
-    for (const auto& [c, n] : commits) {
-      s += (first ? "" : ", ") + c + (commits.size() > 1 ? " (" + std::to_string(n) + " runs)" : "");
-      first = false;
-    }
+    s += " Code: commit " + list(commits);
+    // A model reused from an earlier commit was made by the same code as far as it depends on it (its key
+    // names every source file it reaches), so the table says so rather than hiding it.
+    if (!train_commits.empty() && train_commits != commits)
+      s += " (scoring); models trained at " + list(train_commits) + ", each reused only where its code is unchanged";
     s += ".";
   }
   if (!stale.empty()) {
