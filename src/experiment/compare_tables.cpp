@@ -115,7 +115,8 @@ std::string provenance_caption(const CompareResult& r) {
   auto list = [](const std::map<std::string, int>& counts) {
     std::string out;
     for (const auto& [c, n] : counts)
-      out += (out.empty() ? "" : ", ") + c + (counts.size() > 1 ? " (" + std::to_string(n) + " runs)" : "");
+      out += (out.empty() ? "" : ", ") + c +
+             (counts.size() > 1 ? " (" + std::to_string(n) + (n == 1 ? " run)" : " runs)") : "");
     return out;
   };
   std::string s = " Timings with " + std::to_string(r.threads) + " thread" + (r.threads == 1 ? "" : "s") + " on " +
