@@ -10,6 +10,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "experiment/table.h"
 
 namespace detlab {
 
@@ -55,13 +56,6 @@ double incomplete_beta(double a, double b, double x) {
 
 // P(T <= t) for Student's t with df degrees of freedom, t >= 0.
 double student_t_cdf(double t, double df) { return 1 - 0.5 * incomplete_beta(df / 2, 0.5, df / (df + t * t)); }
-
-std::string fixed(double v, int digits) {
-  if (!std::isfinite(v)) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 std::string signed_fixed(double v, int digits) {
   if (!std::isfinite(v)) return "n/a";
@@ -195,7 +189,8 @@ std::string format_claims(const std::vector<ClaimResult>& results) {
       s << r.problem << " | | 0 | inconclusive |\n";
       continue;
     }
-    s << c.better << " " << fixed(r.mean_better, 3) << " vs " << c.worse << " " << fixed(r.mean_worse, 3) << " | "
+    s << c.better << " " << format_fixed(r.mean_better, 3) << " vs " << c.worse << " "
+      << format_fixed(r.mean_worse, 3) << " | "
       << signed_fixed(r.diff, 3) << " [" << signed_fixed(r.lo, 3) << ", " << signed_fixed(r.hi, 3) << "] | " << r.n
       << " | " << verdict_name(r.verdict) << " |\n";
   }

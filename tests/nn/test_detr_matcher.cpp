@@ -25,6 +25,19 @@ double giou_ref(const float* a, const float* b) {  // cxcywh
   return inter / uni - (hull - uni) / hull;
 }
 
+// The hand-computed criterion cases: 3 queries, one target of class 1 at (0.5, 0.5, 0.2, 0.2); query 1 is the
+// match (same centre, twice as tall).
+torch::Tensor hand_case_boxes() {
+  return torch::tensor({0.2f, 0.2f, 0.1f, 0.1f,  //
+                        0.5f, 0.5f, 0.2f, 0.4f,  //
+                        0.8f, 0.8f, 0.1f, 0.1f})
+      .view({1, 1, 3, 4});
+}
+
+std::vector<nn::SetTarget> hand_case_targets() {
+  return {{torch::tensor({1}, torch::kLong), torch::tensor({{0.5f, 0.5f, 0.2f, 0.2f}})}};
+}
+
 nn::SetTarget random_target(int64_t t, int64_t k) {
   const torch::Tensor c = torch::rand({t, 2}) * 0.6 + 0.2;
   const torch::Tensor wh = torch::rand({t, 2}) * 0.3 + 0.05;
@@ -118,12 +131,8 @@ TEST_CASE("detr set criterion on a hand-computed case", "[nn][detr][criterion]")
                                               0.f, 3.f, 0.f,   // query 1: confident class 1
                                               0.f, 0.f, 2.f})  // query 2: confident "no object"
                                    .view({1, 1, 3, 3});
-  const torch::Tensor boxes = torch::tensor({0.2f, 0.2f, 0.1f, 0.1f,  //
-                                             0.5f, 0.5f, 0.2f, 0.4f,  // the match: same centre, twice as tall
-                                             0.8f, 0.8f, 0.1f, 0.1f})
-                                  .view({1, 1, 3, 4});
-  const std::vector<nn::SetTarget> targets = {
-      {torch::tensor({1}, torch::kLong), torch::tensor({{0.5f, 0.5f, 0.2f, 0.2f}})}};
+  const torch::Tensor boxes = hand_case_boxes();
+  const std::vector<nn::SetTarget> targets = hand_case_targets();
   nn::SetCriterionOptions o;
   o.num_classes = 2;
   nn::SetCriterion crit(o, nn::HungarianMatcher());
@@ -148,12 +157,8 @@ TEST_CASE("detr set criterion with focal classes: every query a negative but the
                                               -1.f, 3.f,   //
                                               -2.f, 0.5f})
                                    .view({1, 1, 3, 2});
-  const torch::Tensor boxes = torch::tensor({0.2f, 0.2f, 0.1f, 0.1f,  //
-                                             0.5f, 0.5f, 0.2f, 0.4f,  //
-                                             0.8f, 0.8f, 0.1f, 0.1f})
-                                  .view({1, 1, 3, 4});
-  const std::vector<nn::SetTarget> targets = {
-      {torch::tensor({1}, torch::kLong), torch::tensor({{0.5f, 0.5f, 0.2f, 0.2f}})}};
+  const torch::Tensor boxes = hand_case_boxes();
+  const std::vector<nn::SetTarget> targets = hand_case_targets();
   nn::SetCriterionOptions o;
   o.num_classes = 2;
   o.focal = true;
