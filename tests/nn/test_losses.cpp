@@ -3,6 +3,7 @@
 // Tests for nn/losses: smooth L1 (both forms), cross entropy, sigmoid focal loss and GIoU loss; stated values,
 // torchvision / torch.nn.functional parity including gradients.
 
+#include <algorithm>
 #include <cmath>
 
 #include "nn/losses/cross_entropy.h"
@@ -41,6 +42,27 @@ TEST_CASE("losses on stated values", "[nn][losses]") {
   CHECK(nn::sigmoid_focal_loss(logit, one, fo).item<float>() == Approx(std::log(2.0)));
   fo = nn::FocalLossOptions{};  // alpha 0.25, gamma 2: 0.25 * (1 - 0.5)^2 * log 2
   CHECK(nn::sigmoid_focal_loss(logit, one, fo).item<float>() == Approx(0.25 * 0.25 * std::log(2.0)));
+
+  // gamma < 1: torchvision's pow(1 - p_t, gamma) has an infinite derivative where p_t saturates to 1 (NaN
+  // gradients for confident anchors); the log-space factor must stay finite and equal the double-precision value.
+  {
+    nn::FocalLossOptions half;
+    half.alpha = 0.5;
+    half.gamma = 0.5;
+    const at::Tensor z = at::tensor({40.f, -40.f, 3.f, -2.f, 0.25f}).requires_grad_(true);
+    const at::Tensor t = at::tensor({1.f, 0.f, 1.f, 0.f, 0.5f});
+    const at::Tensor loss = nn::sigmoid_focal_loss(z, t, half);
+    loss.sum().backward();
+    CHECK(at::isfinite(z.grad()).all().item<bool>());
+    for (int i = 0; i < 5; ++i) {
+      const double zi = z[i].item<double>(), ti = t[i].item<double>();
+      const double ce = std::max(zi, 0.0) - zi * ti + std::log1p(std::exp(-std::abs(zi)));  // stable BCE
+      const double one_minus_p_t = ti / (1 + std::exp(zi)) + (1 - ti) / (1 + std::exp(-zi));
+      const double expected = (0.5 * ti + 0.5 * (1 - ti)) * ce * std::pow(one_minus_p_t, 0.5);
+      INFO("logit " << zi << " target " << ti);
+      CHECK(loss[i].item<double>() == Approx(expected).margin(1e-7));
+    }
+  }
 
   // GIoU loss: identical boxes 0; disjoint unit boxes 1 apart: 1 - (0 - (3 - 2) / 3).
   const at::Tensor a = at::tensor({0.f, 0.f, 1.f, 1.f, 0.f, 0.f, 1.f, 1.f}).view({2, 4});
