@@ -16,7 +16,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
   std::string config, out, name, shard;
   std::vector<std::string> grids, eval_only;
   int seeds = 0;
-  bool collect = false, retrain = false, reuse_stale = false, no_plots = false, dry_run = false;
+  bool collect = false, retrain = false, reuse_stale = false, no_plots = false, dry_run = false, quick = false;
   po::options_description desc("detlab ablate options");
   add_common_options(desc, common);
   desc.add_options()("config", po::value<std::string>(&config), "ablation spec or experiment config (YAML)")(
@@ -30,6 +30,9 @@ int cmd_ablate(const std::vector<std::string>& args) {
       "shard", po::value<std::string>(&shard), "run only slice i/n of the grid (0 <= i < n)")(
       "collect", po::bool_switch(&collect), "only merge finished points into the tables")(
       "dry-run", po::bool_switch(&dry_run), "list the points and check that each config builds; train nothing")(
+      "quick", po::bool_switch(&quick),
+      "the spec's quick preset (first value of each axis, one seed, its quick.set): a smoke test, "
+      "results/runs/<name>_quick")(
       "retrain", po::bool_switch(&retrain), "ignore cached models and evaluations")(
       "reuse-stale", po::bool_switch(&reuse_stale),
       "reuse finished points of the same config and seed even when their code, data, threads or device differ")(
@@ -39,13 +42,14 @@ int cmd_ablate(const std::vector<std::string>& args) {
   pos.add("config", 1);
   po::variables_map vm;
   if (!parse_args(args,
-                  "usage: detlab ablate CONFIG [--grid key=v1,v2,...]... [--seeds N] [--shard i/n] [--out DIR]\n"
+                  "usage: detlab ablate CONFIG [--grid key=v1,v2,...]... [--seeds N] [--quick] [--shard i/n] [--out DIR]\n"
                   "       detlab ablate [CONFIG ...] --collect [--out DIR]\n\n"
-                  "Runs every point of the grid (cartesian product of the axes x seeds) as its own run folder,\n"
-                  "reusing finished points, then writes table.md / .csv / .tex with mean +- std and a 95 %\n"
-                  "bootstrap confidence interval per metric. CONFIG is an ablation spec (experiments/ablations/)\n"
-                  "or a plain experiment config. --shard i/n runs one slice (a cluster job array); --collect\n"
-                  "merges the slices afterwards.",
+                  "Runs every point of the grid (the spec's rows x the cartesian product of its axes x seeds) as\n"
+                  "its own run folder, reusing finished points, then writes table.md / .csv / .tex with\n"
+                  "mean +- std and a 95 % bootstrap confidence interval per metric (and claims.md when the spec\n"
+                  "states a paper's findings). CONFIG is an ablation spec (experiments/ablations/,\n"
+                  "experiments/papers/) or a plain experiment config. --shard i/n runs one slice (a cluster job\n"
+                  "array); --collect merges the slices afterwards.",
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
@@ -58,7 +62,7 @@ int cmd_ablate(const std::vector<std::string>& args) {
   AblationSpec spec;
   std::filesystem::path dir = out;
   if (!config.empty()) {
-    spec = load_ablation_spec(config);
+    spec = load_ablation_spec(config, quick);
     for (const std::string& g : grids) add_axis(spec, parse_grid_arg(g));
     if (seeds < 0) throw InputError("--seeds", std::to_string(seeds), "must be >= 1");
     if (seeds > 0) {

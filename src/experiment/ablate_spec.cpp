@@ -3,6 +3,7 @@
 // Ablation spec parsing, grid expansion and sharding.
 #include "experiment/ablate_spec.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -59,12 +60,56 @@ std::vector<uint64_t> read_seeds(const Config& node) {
   return seeds;
 }
 
+/// `rows: [{label: "FT fc7", set: ["key=value", ...]}, ...]`: one axis whose values are the labels.
+GridAxis parse_rows(const Config& node) {
+  if (!node.is_sequence() || node.size() == 0)
+    throw InputError(node.file(), node.path(), "expected a non-empty list of {label, set: [key=value, ...]}");
+  GridAxis axis;
+  axis.key = "row";
+  std::set<std::string> seen;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const Config r = node.at(i);
+    if (!r.is_map() || !r.has("label") || !r.has("set"))
+      throw InputError(r.file(), r.path(), "expected {label: NAME, set: [key=value, ...]}");
+    for (const std::string& k : r.keys())
+      if (k != "label" && k != "set") throw InputError(r.file(), r.child_path(k), "unknown key (expected label, set)");
+    const std::string label = r.get<std::string>("label");
+    if (label.empty() || !seen.insert(label).second)
+      throw InputError(r.file(), r.child_path("label"), "must be non-empty and unique among the rows");
+    std::vector<std::string> set = r.get<std::vector<std::string>>("set");
+    for (const std::string& o : set)
+      if (o.find('=') == std::string::npos || o.front() == '=')
+        throw InputError(r.file(), r.child_path("set"), "expected key=value overrides, got '" + o + "'");
+    axis.values.push_back(label);
+    axis.row_sets.push_back(std::move(set));
+  }
+  return axis;
+}
+
+/// The quick preset: the first `values` of each axis, one seed unless the preset names them, its own folder.
+void apply_quick(AblationSpec& spec, int values, const std::vector<uint64_t>& seeds) {
+  for (GridAxis& a : spec.axes) {
+    const size_t n = std::min(a.values.size(), static_cast<size_t>(values));
+    a.values.resize(n);
+    if (a.is_rows()) a.row_sets.resize(n);
+  }
+  spec.seeds = seeds.empty() ? std::vector<uint64_t>{spec.seeds.front()} : seeds;
+  spec.name += "_quick";
+  spec.quick = true;
+}
+
 }  // namespace
 
 std::vector<std::string> GridAxis::labels() const {
   std::vector<std::string> out;
-  for (const std::string& v : values) out.push_back(value_label(v));
+  for (const std::string& v : values) out.push_back(is_rows() ? v : value_label(v));
   return out;
+}
+
+std::vector<std::string> GridAxis::overrides_of(size_t i) const {
+  DETLAB_REQUIRE(i < values.size(), "axis value index out of range", i, values.size());
+  if (is_rows()) return row_sets[i];
+  return {key + "=" + values[i]};
 }
 
 GridAxis parse_grid_arg(const std::string& arg) {
@@ -110,7 +155,7 @@ void add_axis(AblationSpec& spec, GridAxis axis) {
   update_columns(spec);
 }
 
-AblationSpec load_ablation_spec(const fs::path& file) {
+AblationSpec load_ablation_spec(const fs::path& file, bool quick) {
   if (!fs::exists(file)) throw InputError(file.string(), "", "not found");
   const Config root = Config::load(file);
   AblationSpec spec;
@@ -120,14 +165,16 @@ AblationSpec load_ablation_spec(const fs::path& file) {
     spec.base = file;
     spec.name = slugify(file.stem().string()) + "_ablation";
     root.mark_consumed();
+    if (quick) apply_quick(spec, 1, {});
     return spec;
   }
-  static const std::set<std::string> known = {"name", "description", "base",  "set",  "grid",
-                                              "seeds", "eval_only",   "paper", "claims"};
+  static const std::set<std::string> known = {"name",      "description", "base",   "set",   "rows", "grid",
+                                              "seeds",     "eval_only",   "paper",  "claims", "quick"};
   for (const std::string& k : root.keys())
     if (!known.count(k))
       throw InputError(root.file(), k,
-                       "unknown key (expected name, description, base, set, grid, seeds, eval_only, paper, claims)");
+                       "unknown key (expected name, description, base, set, rows, grid, seeds, eval_only, paper, "
+                       "claims, quick)");
   spec.resolved_yaml = root.dump();
   spec.base = root.get<std::string>("base");
   spec.name = root.get<std::string>("name", slugify(file.stem().string()));
@@ -139,6 +186,7 @@ AblationSpec load_ablation_spec(const fs::path& file) {
   if (root.has("seeds")) spec.seeds = read_seeds(root.child("seeds"));
   if (root.has("paper")) spec.paper = parse_paper(root.child("paper"));
   if (root.has("claims")) spec.claims = parse_claims(root.child("claims"));
+  if (root.has("rows")) add_axis(spec, parse_rows(root.child("rows")));
   if (root.has("grid")) {
     const Config grid = root.child("grid");
     if (!grid.is_map()) throw InputError(grid.file(), grid.path(), "expected a map {dotted.key: [values]}");
@@ -156,34 +204,60 @@ AblationSpec load_ablation_spec(const fs::path& file) {
       add_axis(spec, axis);
     }
   }
+  if (root.has("quick")) {
+    const Config q = root.child("quick");
+    if (!q.is_map()) throw InputError(q.file(), q.path(), "expected a map {set, seeds, values}");
+    for (const std::string& k : q.keys())
+      if (k != "set" && k != "seeds" && k != "values")
+        throw InputError(q.file(), q.child_path(k), "unknown key (expected set, seeds, values)");
+    const std::vector<std::string> set = q.get<std::vector<std::string>>("set", {});
+    const std::vector<uint64_t> seeds = q.has("seeds") ? read_seeds(q.child("seeds")) : std::vector<uint64_t>{};
+    const int values = q.get<int>("values", 1);
+    if (values < 1) throw InputError(q.file(), q.child_path("values"), "must be >= 1");
+    if (quick) {
+      spec.set.insert(spec.set.end(), set.begin(), set.end());
+      apply_quick(spec, values, seeds);
+    }
+  } else if (quick) {
+    apply_quick(spec, 1, {});
+  }
   root.expect_consumed();
   return spec;
 }
 
 std::vector<std::string> GridPoint::overrides() const {
   std::vector<std::string> o;
-  for (size_t a = 0; a < values.size(); ++a) o.push_back(spec->axes[a].key + "=" + values[a]);
+  for (size_t a = 0; a < values.size(); ++a) {
+    const GridAxis& axis = spec->axes[a];
+    const size_t i = static_cast<size_t>(std::find(axis.values.begin(), axis.values.end(), values[a]) - axis.values.begin());
+    for (std::string& x : axis.overrides_of(i)) o.push_back(std::move(x));
+  }
   return o;
 }
 
 std::vector<GridPoint> grid_points(const AblationSpec& spec) {
-  std::vector<std::vector<std::string>> settings = {{}};
+  std::vector<std::vector<size_t>> settings = {{}};  // value indices, one per axis
   for (const GridAxis& axis : spec.axes) {
-    std::vector<std::vector<std::string>> next;
+    std::vector<std::vector<size_t>> next;
     for (const auto& s : settings)
-      for (const std::string& v : axis.values) {
+      for (size_t v = 0; v < axis.values.size(); ++v) {
         next.push_back(s);
         next.back().push_back(v);
       }
     settings = std::move(next);
   }
   std::vector<GridPoint> points;
-  for (const auto& s : settings) {
+  for (const auto& idx : settings) {
     std::string setting, overrides_text, group_text;
-    for (size_t a = 0; a < s.size(); ++a) {
-      setting += (a ? "_" : "") + slugify(spec.axes[a].column) + "=" + slugify(value_label(s[a]));
-      overrides_text += spec.axes[a].key + "=" + s[a] + "\n";
-      if (!is_eval_only(spec.axes[a].key, spec.eval_only)) group_text += spec.axes[a].key + "=" + s[a] + "\n";
+    std::vector<std::string> s;
+    for (size_t a = 0; a < idx.size(); ++a) {
+      const GridAxis& axis = spec.axes[a];
+      s.push_back(axis.values[idx[a]]);
+      setting += (a ? "_" : "") + slugify(axis.column) + "=" + slugify(axis.labels()[idx[a]]);
+      for (const std::string& o : axis.overrides_of(idx[a])) {
+        overrides_text += o + "\n";
+        if (!is_eval_only(o.substr(0, o.find('=')), spec.eval_only)) group_text += o + "\n";
+      }
     }
     if (setting.empty()) setting = "base";
     for (uint64_t seed : spec.seeds) {

@@ -13,19 +13,26 @@
 
 namespace detlab {
 
-/// One axis: a dotted config key and the YAML values it takes ("0.3", "@experiments/stages/rpn.yaml").
+/// One axis: a dotted config key and the YAML values it takes ("0.3", "@experiments/stages/rpn.yaml"), or the
+/// spec's `rows:` (key "row"): named settings that each change several keys, for a paper's table whose rows
+/// are not a cartesian grid (values are the row labels, row_sets[i] the overrides of row i).
 struct GridAxis {
   std::string key;
   std::vector<std::string> values;
-  /// Short display names of the values: the text itself, the file stem for "@file" values.
+  std::vector<std::vector<std::string>> row_sets;  // non-empty for the `rows:` axis only
+  bool is_rows() const { return !row_sets.empty(); }
+  /// The overrides that value i stands for: "key=value", or row i's list.
+  std::vector<std::string> overrides_of(size_t i) const;
+  /// Short display names of the values: the text itself, the file stem for "@file" values, a row's label.
   std::vector<std::string> labels() const;
   /// The column name: the last key component, or the whole key when another axis ends the same way.
   std::string column;
 };
 
 /// An ablation: a base experiment config, overrides for every point, axes, seeds (experiments/README.md).
-/// File format (experiments/ablations/*.yaml): name, base, set, grid {key: [values]}, seeds (count or list),
-/// eval_only (keys that do not need retraining, e.g. detector.postprocess), description.
+/// File format (experiments/ablations/*.yaml): name, base, set, rows [{label, set: [overrides]}],
+/// grid {key: [values]}, seeds (count or list), eval_only (keys that do not need retraining, e.g.
+/// detector.postprocess), description, paper, claims, quick {set, seeds, values}.
 struct AblationSpec {
   std::filesystem::path file;       // the spec file, or the base config when the grid came from the CLI
   std::string name;                 // results/runs/<name>
@@ -38,12 +45,16 @@ struct AblationSpec {
   std::string resolved_yaml;        // the spec file after _base_ (empty for a plain base config)
   PaperColumn paper;                // the published numbers beside ours (experiment/claims.h)
   std::vector<Claim> claims;        // the paper's findings, judged on our seeds; rows by setting label
+  bool quick = false;               // the quick preset was applied (name ends in _quick)
 };
 
 /// Reads `file`: an ablation spec (has a `base` key) or an experiment config (the base itself; its name is
 /// then "<config stem>_ablation"). InputError naming the file and key for unknown keys, an empty grid
-/// value list, a missing base.
-AblationSpec load_ablation_spec(const std::filesystem::path& file);
+/// value list, a missing base, a row without label or set, duplicate row labels.
+/// quick = true applies the spec's quick preset, the smoke test that keeps a spec from rotting: the first
+/// `quick.values` values of each axis (default 1), `quick.seeds` seeds (default 1), quick.set appended to set,
+/// and the name gets "_quick" (its own output folder).
+AblationSpec load_ablation_spec(const std::filesystem::path& file, bool quick = false);
 
 /// Parses "key=v1,v2,..." (commas inside [], {} or quotes do not split: key=[1,2],[3,4] has two values).
 /// InputError (field --grid) for a missing '=' or an empty value.

@@ -11,6 +11,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "experiment/ablate_spec.h"
+#include "support/cli_runner.h"
 
 using namespace detlab;
 namespace fs = std::filesystem;
@@ -127,4 +128,51 @@ eval_only: [detector.postprocess]
   REQUIRE_THROWS_WITH(load_ablation_spec(dir / "typo.yaml"), Catch::Contains("grids"));
   write_file_atomic(dir / "empty.yaml", "base: a.yaml\ngrid: {a: []}\n");
   REQUIRE_THROWS_WITH(load_ablation_spec(dir / "empty.yaml"), Catch::Contains("grid.a"));
+}
+
+TEST_CASE("ablation rows: named settings of several keys, crossed with the grid; the quick preset", "[experiment][ablate]") {
+  testing::TempDir tmp("detlab_test_ablate_rows");
+  const fs::path& dir = tmp.path;
+  write_file_atomic(dir / "rows.yaml", R"(
+name: table
+base: experiments/bccd/rcnn.yaml
+rows:
+  - {label: "fc7", set: ["detector.features.fine_tune=false"]}
+  - {label: "FT fc7 BB", set: ["detector.features.fine_tune=true", "detector.postprocess.nms_iou=0.5"]}
+grid:
+  detector.postprocess.score_thresh: [0.1, 0.2]
+seeds: 2
+eval_only: [detector.postprocess]
+quick: {set: ["detector.train.iterations=2"], values: 1}
+)");
+  const AblationSpec s = load_ablation_spec(dir / "rows.yaml");
+  REQUIRE(s.axes.size() == 2);
+  REQUIRE(s.axes[0].is_rows());
+  REQUIRE(s.axes[0].labels() == std::vector<std::string>{"fc7", "FT fc7 BB"});
+  const std::vector<GridPoint> points = grid_points(s);
+  REQUIRE(points.size() == 8);  // 2 rows x 2 thresholds x 2 seeds
+  // A row expands to its overrides, then the grid axis follows.
+  CHECK(points[4].overrides() == std::vector<std::string>{"detector.features.fine_tune=true",
+                                                          "detector.postprocess.nms_iou=0.5",
+                                                          "detector.postprocess.score_thresh=0.1"});
+  CHECK(points[4].setting == "row=ft_fc7_bb_score_thresh=0_1");
+  // Eval-only keys inside a row do not split its model group; the rows' other keys do.
+  CHECK(points[4].model_group == points[6].model_group);
+  CHECK(points[0].model_group != points[4].model_group);
+  CHECK(points[0].model_group == points[2].model_group);
+
+  const AblationSpec q = load_ablation_spec(dir / "rows.yaml", true);
+  CHECK(q.name == "table_quick");
+  CHECK(q.quick);
+  CHECK(q.seeds == std::vector<uint64_t>{0});
+  CHECK(q.set == std::vector<std::string>{"detector.train.iterations=2"});
+  REQUIRE(grid_points(q).size() == 1);
+  CHECK(grid_points(q)[0].overrides().front() == "detector.features.fine_tune=false");
+
+  write_file_atomic(dir / "dup.yaml", "base: a.yaml\nrows: [{label: a, set: [x=1]}, {label: a, set: [x=2]}]\n");
+  CHECK_THROWS_WITH(load_ablation_spec(dir / "dup.yaml"), Catch::Contains("rows[1].label"));
+  write_file_atomic(dir / "noeq.yaml", "base: a.yaml\nrows: [{label: a, set: [x]}]\n");
+  CHECK_THROWS_WITH(load_ablation_spec(dir / "noeq.yaml"), Catch::Contains("key=value"));
+  write_file_atomic(dir / "badquick.yaml", "base: a.yaml\ngrid: {a: [1]}\nquick: {sets: []}\n");
+  CHECK_THROWS_WITH(load_ablation_spec(dir / "badquick.yaml"), Catch::Contains("quick.sets"));
 }
