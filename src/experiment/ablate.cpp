@@ -54,6 +54,7 @@ json grid_json(const AblationSpec& spec, const std::vector<GridPoint>& points, c
   j["spec"] = spec.resolved_yaml;
   j["base"] = spec.base.generic_string();
   j["set"] = spec.set;
+  j["quick_set"] = spec.quick_set;
   j["overrides"] = opts.overrides;
   j["eval_only"] = spec.eval_only;
   j["seeds"] = spec.seeds;
@@ -120,10 +121,7 @@ AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& op
     pr.point = p;
     const fs::path dir = result.out_dir / "points" / p.slug;
     try {
-      std::vector<std::string> overrides = spec.set;
-      for (const std::string& o : p.overrides()) overrides.push_back(o);
-      overrides.insert(overrides.end(), opts.overrides.begin(), opts.overrides.end());
-      const RunConfig rc = load_run_config(spec.base, overrides);
+      const RunConfig rc = load_run_config(spec.base, p.all_overrides(opts.overrides));
       CachedRunOptions co;
       co.dir = dir;
       co.model_dir = result.out_dir / "models" / p.model_group;
@@ -184,10 +182,7 @@ std::vector<PointResult> dry_run_ablation(const AblationSpec& spec, const Ablate
     PointResult pr;
     pr.point = p;
     try {
-      std::vector<std::string> overrides = spec.set;
-      for (const std::string& o : p.overrides()) overrides.push_back(o);
-      overrides.insert(overrides.end(), opts.overrides.begin(), opts.overrides.end());
-      const RunConfig rc = load_run_config(spec.base, overrides);
+      const RunConfig rc = load_run_config(spec.base, p.all_overrides(opts.overrides));
       build_detector(rc);
       pr.ok = true;
       pr.outcome.keys = run_keys(rc, p.seed, spec.eval_only, "test", opts.threads, opts.device);

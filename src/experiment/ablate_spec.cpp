@@ -215,7 +215,7 @@ AblationSpec load_ablation_spec(const fs::path& file, bool quick) {
     const int values = q.get<int>("values", 1);
     if (values < 1) throw InputError(q.file(), q.child_path("values"), "must be >= 1");
     if (quick) {
-      spec.set.insert(spec.set.end(), set.begin(), set.end());
+      spec.quick_set = set;
       apply_quick(spec, values, seeds);
     }
   } else if (quick) {
@@ -232,6 +232,14 @@ std::vector<std::string> GridPoint::overrides() const {
     const size_t i = static_cast<size_t>(std::find(axis.values.begin(), axis.values.end(), values[a]) - axis.values.begin());
     for (std::string& x : axis.overrides_of(i)) o.push_back(std::move(x));
   }
+  return o;
+}
+
+std::vector<std::string> GridPoint::all_overrides(const std::vector<std::string>& extra) const {
+  std::vector<std::string> o = spec->set;
+  for (std::string& x : overrides()) o.push_back(std::move(x));
+  o.insert(o.end(), spec->quick_set.begin(), spec->quick_set.end());
+  o.insert(o.end(), extra.begin(), extra.end());
   return o;
 }
 

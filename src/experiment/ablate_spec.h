@@ -46,14 +46,16 @@ struct AblationSpec {
   PaperColumn paper;                // the published numbers beside ours (experiment/claims.h)
   std::vector<Claim> claims;        // the paper's findings, judged on our seeds; rows by setting label
   bool quick = false;               // the quick preset was applied (name ends in _quick)
+  std::vector<std::string> quick_set;  // its quick.set: applied after each point's own values
 };
 
 /// Reads `file`: an ablation spec (has a `base` key) or an experiment config (the base itself; its name is
 /// then "<config stem>_ablation"). InputError naming the file and key for unknown keys, an empty grid
 /// value list, a missing base, a row without label or set, duplicate row labels.
 /// quick = true applies the spec's quick preset, the smoke test that keeps a spec from rotting: the first
-/// `quick.values` values of each axis (default 1), `quick.seeds` seeds (default 1), quick.set appended to set,
-/// and the name gets "_quick" (its own output folder).
+/// `quick.values` values of each axis (default 1), `quick.seeds` seeds (default 1), quick.set applied after
+/// each point's values (so that a row's schedule is shortened too), and the name gets "_quick" (its own
+/// output folder).
 AblationSpec load_ablation_spec(const std::filesystem::path& file, bool quick = false);
 
 /// Parses "key=v1,v2,..." (commas inside [], {} or quotes do not split: key=[1,2],[3,4] has two values).
@@ -71,7 +73,10 @@ struct GridPoint {
   std::string setting;              // folder-safe name of the axis values ("nms_iou=0.5")
   std::string slug;                 // setting + "_seed<s>" + a hash of the overrides: the point's folder
   std::string model_group;          // points with the same group share one trained model (eval-only axes)
-  std::vector<std::string> overrides() const;  // "key=value" per axis
+  std::vector<std::string> overrides() const;  // "key=value" per axis (a row: its list)
+  /// Everything a run of this point applies to the base config, in order: spec set, the point's values, the
+  /// quick preset's set, then `extra` (the command line's --set).
+  std::vector<std::string> all_overrides(const std::vector<std::string>& extra) const;
   const AblationSpec* spec = nullptr;
 };
 

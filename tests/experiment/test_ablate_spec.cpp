@@ -165,9 +165,13 @@ quick: {set: ["detector.train.iterations=2"], values: 1}
   CHECK(q.name == "table_quick");
   CHECK(q.quick);
   CHECK(q.seeds == std::vector<uint64_t>{0});
-  CHECK(q.set == std::vector<std::string>{"detector.train.iterations=2"});
-  REQUIRE(grid_points(q).size() == 1);
-  CHECK(grid_points(q)[0].overrides().front() == "detector.features.fine_tune=false");
+  CHECK(q.set.empty());
+  const std::vector<GridPoint> qp = grid_points(q);
+  REQUIRE(qp.size() == 1);
+  // The preset's set comes after the row's own values, so it shortens a row's schedule too.
+  CHECK(qp[0].all_overrides({"x=1"}) == std::vector<std::string>{"detector.features.fine_tune=false",
+                                                                  "detector.postprocess.score_thresh=0.1",
+                                                                  "detector.train.iterations=2", "x=1"});
 
   write_file_atomic(dir / "dup.yaml", "base: a.yaml\nrows: [{label: a, set: [x=1]}, {label: a, set: [x=2]}]\n");
   CHECK_THROWS_WITH(load_ablation_spec(dir / "dup.yaml"), Catch::Contains("rows[1].label"));
