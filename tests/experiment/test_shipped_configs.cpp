@@ -30,7 +30,7 @@ enum class Kind { kExperiment, kCompare, kAblation, kStage, kBase };
 /// What a shipped YAML file is, from its top-level keys (after `_base_`).
 Kind kind_of(const Config& c) {
   if (c.has("entries")) return Kind::kCompare;
-  if (c.has("base") && c.has("grid")) return Kind::kAblation;
+  if (c.has("base") && (c.has("grid") || c.has("rows"))) return Kind::kAblation;
   if (c.has("detector") || c.has("classifier")) return Kind::kExperiment;
   if (c.has("type")) return Kind::kStage;
   return Kind::kBase;
