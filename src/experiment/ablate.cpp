@@ -15,7 +15,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "config/config.h"
+#include "eval/error_breakdown.h"
 #include "experiment/claims.h"
+#include "experiment/error_shares.h"
 #include "experiment/manifest.h"
 #include "experiment/plots.h"
 #include "experiment/run_config.h"
@@ -71,7 +73,7 @@ json grid_json(const AblationSpec& spec, const std::vector<GridPoint>& points, c
     }
     j["points"].push_back({{"index", p.index}, {"slug", p.slug}, {"setting", p.setting}, {"values", p.values},
                            {"labels", labels}, {"seed", p.seed}, {"model_group", p.model_group},
-                           {"overrides", p.overrides()}});
+                           {"base", p.base().generic_string()}, {"overrides", p.overrides()}});
   }
   return j;
 }
@@ -121,7 +123,7 @@ AblationRunResult run_ablation(const AblationSpec& spec, const AblateOptions& op
     pr.point = p;
     const fs::path dir = result.out_dir / "points" / p.slug;
     try {
-      const RunConfig rc = load_run_config(spec.base, p.all_overrides(opts.overrides));
+      const RunConfig rc = load_run_config(p.base(), p.all_overrides(opts.overrides));
       CachedRunOptions co;
       co.dir = dir;
       co.model_dir = result.out_dir / "models" / p.model_group;
@@ -182,7 +184,7 @@ std::vector<PointResult> dry_run_ablation(const AblationSpec& spec, const Ablate
     PointResult pr;
     pr.point = p;
     try {
-      const RunConfig rc = load_run_config(spec.base, p.all_overrides(opts.overrides));
+      const RunConfig rc = load_run_config(p.base(), p.all_overrides(opts.overrides));
       build_detector(rc);
       pr.ok = true;
       pr.outcome.keys = run_keys(rc, p.seed, spec.eval_only, "test", opts.threads, opts.device);
@@ -284,6 +286,7 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
     display.caption += ". Paper: " + paper.source;
   }
   json rows = json::array();
+  std::vector<ErrorShareRow> error_rows;
   for (const Setting& s : settings) {
     std::vector<Cell> drow, crow;
     for (const std::string& l : s.labels) drow.push_back(Cell::str(l)), crow.push_back(Cell::str(l));
@@ -320,6 +323,23 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
         if (at != grid_seeds.end()) by_seed[static_cast<size_t>(at - grid_seeds.begin())] = v[r];
       }
     }
+    // The error breakdown (eval.errors): shares per seed, for errors.md, results.json and claims.
+    ErrorShareRow er{row_label(s.labels), {}};
+    for (size_t k = 0; k < 5; ++k) {
+      std::vector<double>& by_seed = seed_values[er.label][error_share_metric(k)];
+      by_seed.assign(grid_seeds.size(), std::nan(""));
+    }
+    for (size_t r = 0; r < s.runs.size(); ++r) {
+      const std::optional<ErrorShares> shares = read_error_shares(s.runs[r].dir / "errors.csv");
+      if (!shares) continue;
+      er.by_seed.push_back(*shares);
+      const auto at = std::find(grid_seeds.begin(), grid_seeds.end(), s.seeds[r]);
+      for (size_t k = 0; k < 5; ++k) {
+        if (at != grid_seeds.end()) seed_values[er.label][error_share_metric(k)][at - grid_seeds.begin()] = (*shares)[k];
+        jr["errors"][error_kind_names()[k]].push_back((*shares)[k]);
+      }
+    }
+    if (!er.by_seed.empty()) error_rows.push_back(er);
     if (!paper.source.empty()) {
       const auto it = paper.values.find(row_label(s.labels));
       drow.push_back(it == paper.values.end() ? Cell::str("\xE2\x80\x93") : Cell::num(it->second, 3));
@@ -333,6 +353,10 @@ AblationCollectResult collect_ablation(const fs::path& out_dir, const CollectOpt
   write_file_atomic(out_dir / "table.md", to_markdown(display));
   write_file_atomic(out_dir / "table.tex", to_latex(display));
   write_file_atomic(out_dir / "table.csv", to_csv(data));
+  if (!error_rows.empty())
+    write_file_atomic(out_dir / "errors.md",
+                      format_error_shares(error_rows, "Error breakdown of " + grid.value("name", std::string()) +
+                                                          " (YOLO v1, figure 4)"));
   json results;
   results["format_version"] = 1;
   results["name"] = grid.value("name", std::string());

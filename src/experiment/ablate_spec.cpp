@@ -60,7 +60,8 @@ std::vector<uint64_t> read_seeds(const Config& node) {
   return seeds;
 }
 
-/// `rows: [{label: "FT fc7", set: ["key=value", ...]}, ...]`: one axis whose values are the labels.
+/// `rows: [{label: "FT fc7", set: ["key=value", ...]}, ...]`: one axis whose values are the labels. A row may
+/// start from its own experiment config (`base:`), so that one table compares families (YOLO vs Fast R-CNN).
 GridAxis parse_rows(const Config& node) {
   if (!node.is_sequence() || node.size() == 0)
     throw InputError(node.file(), node.path(), "expected a non-empty list of {label, set: [key=value, ...]}");
@@ -70,9 +71,12 @@ GridAxis parse_rows(const Config& node) {
   for (size_t i = 0; i < node.size(); ++i) {
     const Config r = node.at(i);
     if (!r.is_map() || !r.has("label") || !r.has("set"))
-      throw InputError(r.file(), r.path(), "expected {label: NAME, set: [key=value, ...]}");
+      throw InputError(r.file(), r.path(), "expected {label: NAME, base: CONFIG (optional), set: [key=value, ...]}");
     for (const std::string& k : r.keys())
-      if (k != "label" && k != "set") throw InputError(r.file(), r.child_path(k), "unknown key (expected label, set)");
+      if (k != "label" && k != "set" && k != "base")
+        throw InputError(r.file(), r.child_path(k), "unknown key (expected label, base, set)");
+    const std::string base = r.get<std::string>("base", "");
+    if (!base.empty() && !fs::exists(base)) throw InputError(r.file(), r.child_path("base"), "no such config: " + base);
     const std::string label = r.get<std::string>("label");
     if (label.empty() || !seen.insert(label).second)
       throw InputError(r.file(), r.child_path("label"), "must be non-empty and unique among the rows");
@@ -82,6 +86,7 @@ GridAxis parse_rows(const Config& node) {
         throw InputError(r.file(), r.child_path("set"), "expected key=value overrides, got '" + o + "'");
     axis.values.push_back(label);
     axis.row_sets.push_back(std::move(set));
+    axis.row_bases.push_back(base);
   }
   return axis;
 }
@@ -91,7 +96,7 @@ void apply_quick(AblationSpec& spec, int values, const std::vector<uint64_t>& se
   for (GridAxis& a : spec.axes) {
     const size_t n = std::min(a.values.size(), static_cast<size_t>(values));
     a.values.resize(n);
-    if (a.is_rows()) a.row_sets.resize(n);
+    if (a.is_rows()) a.row_sets.resize(n), a.row_bases.resize(n);
   }
   spec.seeds = seeds.empty() ? std::vector<uint64_t>{spec.seeds.front()} : seeds;
   spec.name += "_quick";
@@ -235,6 +240,16 @@ std::vector<std::string> GridPoint::overrides() const {
   return o;
 }
 
+fs::path GridPoint::base() const {
+  for (size_t a = 0; a < values.size(); ++a) {
+    const GridAxis& axis = spec->axes[a];
+    if (!axis.is_rows()) continue;
+    const size_t i = static_cast<size_t>(std::find(axis.values.begin(), axis.values.end(), values[a]) - axis.values.begin());
+    if (!axis.row_bases[i].empty()) return axis.row_bases[i];
+  }
+  return spec->base;
+}
+
 std::vector<std::string> GridPoint::all_overrides(const std::vector<std::string>& extra) const {
   std::vector<std::string> o = spec->set;
   for (std::string& x : overrides()) o.push_back(std::move(x));
@@ -262,6 +277,10 @@ std::vector<GridPoint> grid_points(const AblationSpec& spec) {
       const GridAxis& axis = spec.axes[a];
       s.push_back(axis.values[idx[a]]);
       setting += (a ? "_" : "") + slugify(axis.column) + "=" + slugify(axis.labels()[idx[a]]);
+      if (axis.is_rows() && !axis.row_bases[idx[a]].empty()) {  // another base: another model and folder
+        overrides_text += "base=" + axis.row_bases[idx[a]] + "\n";
+        group_text += "base=" + axis.row_bases[idx[a]] + "\n";
+      }
       for (const std::string& o : axis.overrides_of(idx[a])) {
         overrides_text += o + "\n";
         if (!is_eval_only(o.substr(0, o.find('=')), spec.eval_only)) group_text += o + "\n";

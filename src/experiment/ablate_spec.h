@@ -20,6 +20,7 @@ struct GridAxis {
   std::string key;
   std::vector<std::string> values;
   std::vector<std::vector<std::string>> row_sets;  // non-empty for the `rows:` axis only
+  std::vector<std::string> row_bases;              // a row's own base config ("" = the spec's base)
   bool is_rows() const { return !row_sets.empty(); }
   /// The overrides that value i stands for: "key=value", or row i's list.
   std::vector<std::string> overrides_of(size_t i) const;
@@ -30,7 +31,7 @@ struct GridAxis {
 };
 
 /// An ablation: a base experiment config, overrides for every point, axes, seeds (experiments/README.md).
-/// File format (experiments/ablations/*.yaml): name, base, set, rows [{label, set: [overrides]}],
+/// File format (experiments/ablations/*.yaml): name, base, set, rows [{label, base, set: [overrides]}],
 /// grid {key: [values]}, seeds (count or list), eval_only (keys that do not need retraining, e.g.
 /// detector.postprocess), description, paper, claims, quick {set, seeds, values}.
 struct AblationSpec {
@@ -74,6 +75,8 @@ struct GridPoint {
   std::string slug;                 // setting + "_seed<s>" + a hash of the overrides: the point's folder
   std::string model_group;          // points with the same group share one trained model (eval-only axes)
   std::vector<std::string> overrides() const;  // "key=value" per axis (a row: its list)
+  /// The experiment config this point starts from: its row's `base`, else the spec's.
+  std::filesystem::path base() const;
   /// Everything a run of this point applies to the base config, in order: spec set, the point's values, the
   /// quick preset's set, then `extra` (the command line's --set).
   std::vector<std::string> all_overrides(const std::vector<std::string>& extra) const;

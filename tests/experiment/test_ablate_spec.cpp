@@ -173,6 +173,22 @@ quick: {set: ["detector.train.iterations=2"], values: 1}
                                                                   "detector.postprocess.score_thresh=0.1",
                                                                   "detector.train.iterations=2", "x=1"});
 
+  // A row with its own base: another family in the same table, in its own model group and folder.
+  write_file_atomic(dir / "families.yaml", R"(
+base: experiments/bccd/yolo.yaml
+rows:
+  - {label: YOLO, set: []}
+  - {label: Fast R-CNN, base: experiments/bccd/fast_rcnn.yaml, set: []}
+)");
+  const AblationSpec f = load_ablation_spec(dir / "families.yaml");
+  const std::vector<GridPoint> fp = grid_points(f);
+  REQUIRE(fp.size() == 2);
+  CHECK(fp[0].base() == "experiments/bccd/yolo.yaml");
+  CHECK(fp[1].base() == "experiments/bccd/fast_rcnn.yaml");
+  CHECK(fp[0].model_group != fp[1].model_group);
+  write_file_atomic(dir / "nobase.yaml", "base: a.yaml\nrows: [{label: a, base: no/such.yaml, set: []}]\n");
+  CHECK_THROWS_WITH(load_ablation_spec(dir / "nobase.yaml"), Catch::Contains("rows[0].base"));
+
   write_file_atomic(dir / "dup.yaml", "base: a.yaml\nrows: [{label: a, set: [x=1]}, {label: a, set: [x=2]}]\n");
   CHECK_THROWS_WITH(load_ablation_spec(dir / "dup.yaml"), Catch::Contains("rows[1].label"));
   write_file_atomic(dir / "noeq.yaml", "base: a.yaml\nrows: [{label: a, set: [x]}]\n");

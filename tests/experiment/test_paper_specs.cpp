@@ -81,6 +81,9 @@ TEST_CASE("paper specs: every quick preset runs into a table with the paper colu
     for (const std::string& row : row_labels(quick)) CHECK(table.find("| " + row + " |") != std::string::npos);
     if (!quick.paper.values.empty()) CHECK(table.find("| paper |") != std::string::npos);
     const std::string claims = read_file(out / "claims.md");
-    for (const Claim& c : quick.claims) CHECK(claims.find(c.text) != std::string::npos);
+    for (const Claim& c : quick.claims) {
+      CHECK(claims.find(c.text) != std::string::npos);
+      if (c.metric.rfind("errors.", 0) == 0) CHECK(std::filesystem::exists(out / "errors.md"));
+    }
   }
 }

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) detlab contributors
 # Plots of a `detlab ablate` folder: each metric versus the first grid axis, one line per setting of the other
-# axes, mean with its 95 % bootstrap confidence band and the individual seeds as dots. Usage:
+# axes, mean with its 95 % bootstrap confidence band and the individual seeds as dots; with the error breakdown
+# (eval.errors), the share of each error kind per row as stacked bars, as YOLO v1's figure 4. Usage:
 #   /usr/bin/python3 plot_ablation.py RUN_DIR [--quiet]      (detlab plot RUN_DIR runs it)
 import argparse
 import os
@@ -87,14 +88,49 @@ def plot(run_dir, quiet=False):
     return dp.save(fig, os.path.join(run_dir, "plots"), "ablation", quiet)
 
 
+ERROR_KINDS = [("correct", "Correct", "#4c9a2a"), ("localization", "Localization", "#f0a202"),
+               ("similar", "Similar class", "#8e6bbf"), ("other", "Other class", "#4a90c2"),
+               ("background", "Background", "#c0392b")]
+
+
+def plot_errors(run_dir, quiet=False):
+    """Stacked bars: per row, the mean share of each kind among the top detections (None without errors)."""
+    results = dp.read_json(os.path.join(run_dir, "results.json"))
+    rows = [r for r in results["rows"] if r.get("errors")]
+    if not rows:
+        return None
+    labels = [", ".join(r["labels"]) or "base" for r in rows]
+    fig, ax = plt.subplots(figsize=(9.0, 0.8 + 0.7 * len(rows)))
+    left = [0.0] * len(rows)
+    for key, title, color in ERROR_KINDS:
+        shares = [100.0 * sum(r["errors"][key]) / len(r["errors"][key]) for r in rows]
+        bars = ax.barh(range(len(rows)), shares, left=left, color=color, label=title, height=0.6)
+        for bar, v in zip(bars, shares):
+            if v >= 4:  # a label that fits inside its segment
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2, "%.1f" % v,
+                        ha="center", va="center", fontsize=9, color="white")
+        left = [a + b for a, b in zip(left, shares)]
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of each class's top N detections (N = its objects), mean over seeds")
+    n_seeds = max(len(r["errors"]["correct"]) for r in rows)
+    ax.set_title("Error breakdown (Hoiem et al.; YOLO v1 fig. 4), %s, %d seed(s)" % (results.get("name", ""), n_seeds),
+                 pad=30)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=5, frameon=False, fontsize=9)
+    fig.tight_layout()
+    return dp.save(fig, os.path.join(run_dir, "plots"), "errors", quiet)
+
+
 def main():
     parser = argparse.ArgumentParser(description="Plots of a detlab ablate results folder.")
     parser.add_argument("run_dir")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     dp.apply_style()
-    path = plot(args.run_dir, args.quiet)
-    print("plots: %d written to %s" % (1 if path else 0, os.path.join(args.run_dir, "plots")))
+    paths = [p for p in (plot(args.run_dir, args.quiet), plot_errors(args.run_dir, args.quiet)) if p]
+    print("plots: %d written to %s" % (len(paths), os.path.join(args.run_dir, "plots")))
 
 
 if __name__ == "__main__":
