@@ -12,6 +12,7 @@
 
 #include "cli/command.h"
 #include "support/cli_runner.h"
+#include "support/tiny_configs.h"
 #include "core/atomic_file.h"
 
 using namespace detlab;
@@ -27,18 +28,7 @@ const fs::path& workdir() {
     const fs::path p = fs::temp_directory_path() / ("detlab_test_cli_compare_" + std::to_string(::getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
-    write_file_atomic(p / "tiny.yaml", std::string(R"(
-name: tiny_hog_svm
-dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
-          classes: [ellipse, cross], seed: 2}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 1024}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
-  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500}
-eval: {protocols: [coco, voc07]}
-)"));
+    write_file_atomic(p / "tiny.yaml", testing::kTinyHogSvm);
     write_file_atomic(p / "spec.yaml", "name: tiny_cli\nentries:\n  - {label: HOG+SVM, config: " +
                                            (p / "tiny.yaml").string() +
                                            "}\n  - {label: Soft, config: " + (p / "tiny.yaml").string() +

@@ -15,6 +15,7 @@
 
 #include "cli/command.h"
 #include "support/cli_runner.h"
+#include "support/tiny_configs.h"
 #include "core/atomic_file.h"
 #include "data/synthetic.h"
 #include "pipeline/model_dir.h"
@@ -47,18 +48,7 @@ const fs::path& workdir() {
     const fs::path p = fs::temp_directory_path() / ("detlab_test_cli_train_" + std::to_string(::getpid()));
     fs::remove_all(p);
     fs::create_directories(p);
-    write_file_atomic(p / "tiny.yaml", std::string(R"(
-name: tiny_hog_svm
-dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
-          classes: [ellipse, cross], seed: 2}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 1024}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
-  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500}
-eval: {protocols: [coco]}
-)"));
+    write_file_atomic(p / "tiny.yaml", testing::kTinyHogSvm);
     return p;
   }();
   return d;

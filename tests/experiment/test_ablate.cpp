@@ -13,24 +13,14 @@
 #include "core/progress.h"
 #include "experiment/ablate.h"
 #include "experiment/stats.h"
+#include "support/tiny_configs.h"
 
 using namespace detlab;
 namespace fs = std::filesystem;
 
 namespace {
 
-const char* kTiny = R"(
-name: tiny
-dataset: {type: synthetic, num_images: 24, width: 128, height: 128, min_size: 28, max_size: 56, max_aspect: 1.2,
-          classes: [ellipse, cross], seed: 2}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 1024}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1, hard_negatives_per_image: 5}}
-  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500}
-eval: {protocols: [coco, voc07]}
-)";
+const char* const kTiny = testing::kTinyHogSvm;
 
 AblationSpec nms_spec(const fs::path& dir) {
   write_file_atomic(dir / "tiny.yaml", kTiny);

@@ -15,6 +15,7 @@
 #include "core/atomic_file.h"
 #include "core/progress.h"
 #include "experiment/compare.h"
+#include "support/tiny_configs.h"
 #include "experiment/compare_tables.h"
 
 using namespace detlab;
@@ -22,16 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kTiny = R"(
-name: tiny
-dataset: {type: synthetic}
-detector:
-  type: staged
-  proposals: {type: sliding_window, windows: auto, window_area: 1024}
-  features: {type: hog, backend: dlib}
-  classifier: {type: linear_svm, C: 1, mining: {rounds: 1}}
-  postprocess: {score_thresh: 0.2, pre_nms_top_k: 500}
-)";
+const char* const kTiny = testing::kTinyHogSvm;  // the spec below replaces its data set and eval
 
 fs::path setup() {
   const fs::path d = fs::temp_directory_path() / ("detlab_test_compare_" + std::to_string(::getpid()));
