@@ -1,8 +1,9 @@
 # detlab: `make demo` and `make test` each do the whole set-up (Debian packages, configure, build) first.
 #   make demo    run the main job on the embedded BCCD data set (detlab compare experiments/bccd/compare.yaml)
 #   make test    run the whole test suite through ctest
+#   make test-fast  the test cases but the end-to-end trainings ([e2e]), for development
 #   make build   set up and build only
-#   make reference  regenerate the committed results (results/bccd over 3 seeds, results/ablations/nms_iou)
+#   make reference  regenerate the committed results (results/bccd over 3 seeds, results/ablations/)
 #   make papers  the classic papers' tables (experiments/papers/*.yaml -> results/papers/<name>/, with claims)
 # Variables: BUILD (build folder, default build), JOBS (parallel jobs, default: all cores).
 
@@ -18,7 +19,7 @@ DEB_PACKAGES := cmake g++ ninja-build libtorch-dev libopencv-dev libopencv-contr
 
 DETLAB := $(BUILD)/src/cli/detlab
 
-.PHONY: all deps configure build test demo reference papers clean
+.PHONY: all deps configure build test test-fast demo reference papers clean
 
 all: build
 
@@ -42,6 +43,13 @@ build: configure
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The fast suite while developing: every test case but the end-to-end trainings (tagged [e2e]), straight from
+# the four test executables (no notebooks, no CLI smoke tests); make test still runs everything.
+test-fast: build
+	@for t in test_core test_classical test_nn test_deep; do \
+	  if [ -x $(BUILD)/tests/$$t ]; then echo "== $$t"; $(BUILD)/tests/$$t "~[e2e]" || exit 1; fi; \
+	done
 
 # The main job: train and score all nine detectors on BCCD (detlab compare; an entry is reused on a rerun only
 # when the same config, data, seed, threads and code made it). It builds only the detlab executable, prints the

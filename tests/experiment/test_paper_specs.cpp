@@ -67,7 +67,8 @@ TEST_CASE("paper specs: claims and published numbers name rows of the table", "[
   }
 }
 
-TEST_CASE("paper specs: every quick preset runs into a table with the paper column and claims", "[experiment][papers]") {
+TEST_CASE("paper specs: every quick preset runs into a table with the paper column and claims",
+          "[experiment][papers][e2e]") {
   testing::TempDir tmp("detlab_test_paper_specs");
   for (const fs::path& f : paper_specs()) {
     INFO(f.string());
