@@ -75,7 +75,7 @@ reference: configure
 
 # The classic papers' tables: each spec under experiments/papers/ is an ablation with the paper's numbers and
 # findings (paper:, claims:); its table, claims.md (verdicts), plots and per-point provenance are copied into
-# results/papers/<name>/. PAPERS=experiments/papers/x.yaml for one.
+# results/papers/<name>/, and results/papers/README.md sums them up. PAPERS=experiments/papers/x.yaml for one.
 PAPERS ?= $(sort $(wildcard experiments/papers/*.yaml))
 papers: configure
 	cmake --build $(BUILD) -j $(JOBS) --target detlab
@@ -84,6 +84,7 @@ papers: configure
 	  $(DETLAB) ablate $$spec --out results/runs/papers/$$name || exit 1; \
 	  /usr/bin/python3 src/experiment/plots/export_results.py results/runs/papers/$$name results/papers/$$name || exit 1; \
 	done
+	/usr/bin/python3 src/experiment/plots/papers_summary.py results/papers > results/papers/README.md
 
 clean:
 	rm -rf $(BUILD)
