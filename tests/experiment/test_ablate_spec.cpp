@@ -130,7 +130,7 @@ eval_only: [detector.postprocess]
   REQUIRE_THROWS_WITH(load_ablation_spec(dir / "empty.yaml"), Catch::Contains("grid.a"));
 }
 
-TEST_CASE("ablation rows: named settings of several keys, crossed with the grid; the quick preset", "[experiment][ablate]") {
+TEST_CASE("ablation rows: named settings of several keys, crossed with the grid, and the quick preset", "[experiment][ablate]") {
   testing::TempDir tmp("detlab_test_ablate_rows");
   const fs::path& dir = tmp.path;
   write_file_atomic(dir / "rows.yaml", R"(
