@@ -48,7 +48,7 @@ test: build
 # the four test executables (no notebooks, no CLI smoke tests); make test still runs everything.
 test-fast: build
 	@for t in test_core test_classical test_nn test_deep; do \
-	  if [ -x $(BUILD)/tests/$$t ]; then echo "== $$t"; $(BUILD)/tests/$$t "~[e2e]" || exit 1; fi; \
+	  if [ -x $(BUILD)/tests/$$t ]; then echo "== $$t"; $(BUILD)/tests/$$t "~[e2e]~[.]" || exit 1; fi; \
 	done
 
 # The main job: train and score all nine detectors on BCCD (detlab compare; an entry is reused on a rerun only
