@@ -66,11 +66,7 @@ json grid_json(const AblationSpec& spec, const std::vector<GridPoint>& points, c
   j["points"] = json::array();
   for (const GridPoint& p : points) {
     std::vector<std::string> labels;
-    for (size_t a = 0; a < p.values.size(); ++a) {
-      const GridAxis& axis = spec.axes[a];
-      const auto it = std::find(axis.values.begin(), axis.values.end(), p.values[a]);
-      labels.push_back(axis.labels()[static_cast<size_t>(it - axis.values.begin())]);
-    }
+    for (size_t a = 0; a < p.value_index.size(); ++a) labels.push_back(spec.axes[a].labels()[p.value_index[a]]);
     j["points"].push_back({{"index", p.index}, {"slug", p.slug}, {"setting", p.setting}, {"values", p.values},
                            {"labels", labels}, {"seed", p.seed}, {"model_group", p.model_group},
                            {"base", p.base().generic_string()}, {"overrides", p.overrides()}});

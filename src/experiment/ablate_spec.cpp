@@ -232,20 +232,15 @@ AblationSpec load_ablation_spec(const fs::path& file, bool quick) {
 
 std::vector<std::string> GridPoint::overrides() const {
   std::vector<std::string> o;
-  for (size_t a = 0; a < values.size(); ++a) {
-    const GridAxis& axis = spec->axes[a];
-    const size_t i = static_cast<size_t>(std::find(axis.values.begin(), axis.values.end(), values[a]) - axis.values.begin());
-    for (std::string& x : axis.overrides_of(i)) o.push_back(std::move(x));
-  }
+  for (size_t a = 0; a < value_index.size(); ++a)
+    for (std::string& x : spec->axes[a].overrides_of(value_index[a])) o.push_back(std::move(x));
   return o;
 }
 
 fs::path GridPoint::base() const {
-  for (size_t a = 0; a < values.size(); ++a) {
+  for (size_t a = 0; a < value_index.size(); ++a) {
     const GridAxis& axis = spec->axes[a];
-    if (!axis.is_rows()) continue;
-    const size_t i = static_cast<size_t>(std::find(axis.values.begin(), axis.values.end(), values[a]) - axis.values.begin());
-    if (!axis.row_bases[i].empty()) return axis.row_bases[i];
+    if (axis.is_rows() && !axis.row_bases[value_index[a]].empty()) return axis.row_bases[value_index[a]];
   }
   return spec->base;
 }
@@ -291,6 +286,7 @@ std::vector<GridPoint> grid_points(const AblationSpec& spec) {
       GridPoint p;
       p.index = static_cast<int>(points.size());
       p.values = s;
+      p.value_index = idx;
       p.seed = seed;
       p.setting = setting;
       const std::string seed_text = "seed=" + std::to_string(seed);

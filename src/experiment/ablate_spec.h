@@ -70,6 +70,7 @@ void add_axis(AblationSpec& spec, GridAxis axis);
 struct GridPoint {
   int index = 0;                    // position in grid order (axes in order, first axis slowest; seeds fastest)
   std::vector<std::string> values;  // one per axis
+  std::vector<size_t> value_index;  // position of each value in its axis
   uint64_t seed = 0;
   std::string setting;              // folder-safe name of the axis values ("nms_iou=0.5")
   std::string slug;                 // setting + "_seed<s>" + a hash of the overrides: the point's folder

@@ -32,11 +32,9 @@ std::set<std::string> row_labels(const AblationSpec& spec) {
   std::set<std::string> rows;
   for (const GridPoint& p : grid_points(spec)) {
     std::string label;
-    for (size_t a = 0; a < p.values.size(); ++a) {
-      const GridAxis& axis = spec.axes[a];
-      const size_t i = std::find(axis.values.begin(), axis.values.end(), p.values[a]) - axis.values.begin();
+    for (size_t a = 0; a < p.value_index.size(); ++a) {
       if (a) label += ", ";
-      label += axis.labels()[i];
+      label += spec.axes[a].labels()[p.value_index[a]];
     }
     rows.insert(label);
   }
