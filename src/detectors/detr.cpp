@@ -29,6 +29,9 @@ DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string
   }
   m.num_queries = get_positive(node, "num_queries", m.num_queries);
   m.anchor_points = node.get<bool>("anchor_points", m.anchor_points);
+  m.two_stage = node.get<bool>("two_stage", m.two_stage);
+  if (m.anchor_points && m.two_stage)
+    config_error(node, "two_stage", "excludes anchor_points (two_stage reads each image's anchors from its encoder)");
   if (node.has("transformer")) {
     const Config t = node.child("transformer");
     nn::TransformerOptions& x = m.transformer;

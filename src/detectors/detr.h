@@ -24,7 +24,7 @@ struct DetrDetectorOptions {
 
 /// Reads a `type: detr` node:
 ///   backbone: {name, feature, norm, trainable_layers, weights, lr_multiplier}
-///   num_queries, transformer: {d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout},
+///   num_queries, anchor_points, two_stage, transformer: {d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout},
 ///   matcher: {cost_class, cost_bbox, cost_giou}, loss: {eos_coef, ce, bbox, giou, aux_loss},
 ///   augment: {scale, translate, min_visible} (random scaling / translation while training; off by default).
 /// Defaults are the paper's (100 queries, 6 + 6 layers of width 256, costs 1 / 5 / 2, eos_coef 0.1) except the

@@ -166,6 +166,88 @@ TEST_CASE("detr with anchor boxes and focal classes: K logits, boxes around the 
   CHECK(model.named_parameters()["anchor_embed.weight"].grad().abs().sum().item<double>() > 0);
 }
 
+TEST_CASE("detr token anchors: each token's cell over the image's unpadded part, two cells wide", "[nn][detr][model]") {
+  // Image 0 fills the 4 x 5 map; image 1 fills 2 rows and 4 columns (padding at the bottom and right).
+  torch::Tensor mask = torch::zeros({2, 4, 5}, torch::kBool);
+  using torch::indexing::Slice;
+  mask.index_put_({1, Slice(2, 4), Slice()}, true);
+  mask.index_put_({1, Slice(), 4}, true);
+  const torch::Tensor anchors = Detr::token_anchors(mask);
+  REQUIRE(anchors.sizes() == torch::IntArrayRef({2, 20, 4}));
+  const torch::Tensor boxes = anchors.sigmoid();
+  // Token (row 1, column 2) of image 0: centre (2.5 / 5, 1.5 / 4), size (2 / 5, 2 / 4).
+  CHECK(torch::allclose(boxes[0][1 * 5 + 2], torch::tensor({0.5f, 0.375f, 0.4f, 0.5f}), 0, 1e-5));
+  // Token (1, 3) of image 1: centre (3.5 / 4, 1.5 / 2), width 2 / 4, height 2 / 2 clamped just below 1.
+  CHECK(torch::allclose(boxes[1][1 * 5 + 3], torch::tensor({0.875f, 0.75f, 0.5f, 0.9999f}), 0, 1e-4));
+  // Padded tokens get logits 0.
+  CHECK(anchors[1][3 * 5 + 4].abs().max().item<double>() == 0);
+  CHECK(anchors[1][0 * 5 + 4].abs().max().item<double>() == 0);
+}
+
+TEST_CASE("detr two-stage: the best-scoring encoder tokens' boxes are the queries' anchors; encoder losses",
+          "[nn][detr][model]") {
+  torch::manual_seed(5);
+  DetrOptions o = tiny_options(3);
+  o.two_stage = true;
+  Detr model(small_backbone(), o);
+  std::set<std::string> names;
+  for (const auto& kv : model.named_parameters()) names.insert(kv.key());
+  CHECK(names.count("enc_class_embed.weight") == 1);
+  CHECK(names.count("query_embed.weight") == 0);  // the tokens are the queries
+
+  model.eval();
+  // 128 x 160 at stride 32: a 4 x 5 map, 20 tokens for 7 queries; the second image is 64 x 96 (2 x 3 tokens).
+  const std::vector<ImageSize> sizes = {{128, 160}, {64, 96}};
+  const DetrOutputs out = model.forward(torch::randn({2, 3, 128, 160}), sizes);
+  CHECK(out.logits.sizes() == torch::IntArrayRef({2, 2, 7, 4}));  // L x N x Q x (K + 1)
+  CHECK(out.enc_logits.sizes() == torch::IntArrayRef({2, 20, 4}));
+  CHECK(out.enc_boxes.sizes() == torch::IntArrayRef({2, 20, 4}));
+  // With the box head's last layer zeroed each query's box is its token's box: the 7 best tokens by object-class
+  // probability, and every token of the small image (6 valid tokens) is among its 7.
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& kv : model.named_parameters())
+      if (kv.key().rfind("bbox_embed.layers.2", 0) == 0) kv.value().zero_();
+  }
+  const torch::Tensor input = torch::randn({2, 3, 128, 160});
+  const DetrOutputs zeroed = model.forward(input, sizes);
+  using torch::indexing::Slice;
+  for (int64_t b = 0; b < 2; ++b) {
+    const torch::Tensor score =
+        std::get<0>(zeroed.enc_logits[b].softmax(-1).index({Slice(), Slice(0, 3)}).max(-1));  // S
+    const torch::Tensor dist = torch::cdist(zeroed.boxes[-1][b], zeroed.enc_boxes[b]);         // Q x S
+    const torch::Tensor chosen = std::get<1>(dist.min(1));                                     // Q
+    CHECK(std::get<0>(dist.min(1)).max().item<double>() < 1e-5);
+    std::set<int64_t> picked;
+    for (int64_t q = 0; q < 7; ++q) picked.insert(chosen[q].item<int64_t>());
+    CHECK(picked.size() == 7);
+    if (b == 0) {
+      const torch::Tensor best = std::get<1>(score.topk(7));
+      for (int64_t q = 0; q < 7; ++q) CHECK(picked.count(best[q].item<int64_t>()) == 1);
+    } else {
+      for (int64_t t : {0, 1, 2, 5, 6, 7}) CHECK(picked.count(t) == 1);  // rows 0-1, columns 0-2 of the 4 x 5 map
+    }
+  }
+  // A map with fewer tokens than queries gives one query per token.
+  CHECK(model.forward(torch::randn({1, 3, 64, 96}), {{64, 96}}).logits.size(2) == 6);
+
+  model.train();
+  std::vector<NetTarget> targets = {
+      {torch::tensor({{10.f, 20.f, 50.f, 60.f}, {60.f, 10.f, 120.f, 40.f}}), torch::tensor({0, 2}, torch::kLong)},
+      {torch::tensor({{5.f, 5.f, 30.f, 30.f}}), torch::tensor({1}, torch::kLong)}};
+  const auto losses = model.losses(torch::randn({2, 3, 128, 160}), sizes, targets);
+  CHECK(losses.size() == 9);  // 2 decoder layers and the encoder tokens x (ce, bbox, giou)
+  for (const char* key : {"loss_ce_enc", "loss_bbox_enc", "loss_giou_enc"}) CHECK(losses.count(key) == 1);
+  torch::Tensor total = torch::zeros({});
+  for (const auto& kv : losses) total = total + kv.second;
+  REQUIRE(std::isfinite(total.item<double>()));
+  total.backward();
+  for (const auto& kv : model.named_parameters()) {
+    INFO(kv.key());
+    REQUIRE(kv.value().grad().defined());
+  }
+}
+
 TEST_CASE("detr refuses inconsistent options", "[nn][detr][model]") {
   DetrOptions o = tiny_options(2);
   o.transformer.d_model = 30;  // not a multiple of 4
@@ -176,4 +258,7 @@ TEST_CASE("detr refuses inconsistent options", "[nn][detr][model]") {
   CHECK_THROWS_WITH(Detr(small_backbone(), o), Catch::Contains("layer9"));
   o = tiny_options(0);
   CHECK_THROWS(Detr(small_backbone(), o));
+  o = tiny_options(2);
+  o.anchor_points = o.two_stage = true;
+  CHECK_THROWS_WITH(Detr(small_backbone(), o), Catch::Contains("two_stage"));
 }

@@ -65,7 +65,9 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
     class_embed_->bias.fill_(-std::log((1 - 0.01) / 0.01));
   }
   bbox_embed_ = register_module("bbox_embed", nn::Mlp(d, d, 4, 3));
-  if (!opts_.anchor_points) query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
+  TORCH_CHECK(!(opts_.anchor_points && opts_.two_stage),
+              "Detr: anchor_points and two_stage exclude each other (two_stage reads the anchors from the image)");
+  if (!opts_.anchor_points && !opts_.two_stage) query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
   input_proj_ = register_module("input_proj", torch::nn::Conv2d(torch::nn::Conv2dOptions(it->second.channels, d, 1)));
   backbone_ = register_module("backbone", std::move(backbone));
   if (opts_.anchor_points) {
@@ -77,6 +79,34 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
     anchor_embed_->weight.index({Slice(), Slice(0, 2)}).uniform_(0.02, 0.98).logit_();
     anchor_embed_->weight.index({Slice(), Slice(2, 4)}).fill_(std::log(0.1 / 0.9));  // boxes start at 1/10
   }
+  if (opts_.two_stage) {
+    enc_output_ = register_module("enc_output", torch::nn::Linear(d, d));
+    enc_output_norm_ = register_module("enc_output_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    enc_class_embed_ = register_module("enc_class_embed", torch::nn::Linear(d, class_outputs));
+    enc_bbox_embed_ = register_module("enc_bbox_embed", nn::Mlp(d, d, 4, 3));
+    if (focal) {
+      torch::NoGradGuard no_grad;
+      enc_class_embed_->bias.fill_(-std::log((1 - 0.01) / 0.01));
+    }
+  }
+}
+
+torch::Tensor Detr::token_anchors(const torch::Tensor& mask) {
+  TORCH_CHECK(mask.dim() == 3, "Detr::token_anchors: mask must be N x h x w, got ", mask.sizes());
+  const int64_t h = mask.size(1), w = mask.size(2);
+  const auto fopts = torch::TensorOptions().dtype(torch::kFloat).device(mask.device());
+  const torch::Tensor valid = mask.logical_not();
+  // Unmasked rows / columns of each image (padding is at the bottom and right), at least 1.
+  const torch::Tensor valid_h = valid.select(2, 0).sum(1).clamp_min(1).to(torch::kFloat).view({-1, 1, 1});
+  const torch::Tensor valid_w = valid.select(1, 0).sum(1).clamp_min(1).to(torch::kFloat).view({-1, 1, 1});
+  const torch::Tensor ys = (torch::arange(h, fopts) + 0.5).view({1, h, 1});
+  const torch::Tensor xs = (torch::arange(w, fopts) + 0.5).view({1, 1, w});
+  const torch::Tensor cx = (xs / valid_w).expand({mask.size(0), h, w});
+  const torch::Tensor cy = (ys / valid_h).expand({mask.size(0), h, w});
+  const torch::Tensor bw = (2.0 / valid_w).expand({mask.size(0), h, w});
+  const torch::Tensor bh = (2.0 / valid_h).expand({mask.size(0), h, w});
+  const torch::Tensor boxes = torch::stack({cx, cy, bw, bh}, -1).clamp(1e-4, 1 - 1e-4).logit();
+  return boxes.masked_fill(mask.unsqueeze(-1), 0).flatten(1, 2);
 }
 
 double Detr::lr_multiplier(const std::string& param_name) const {
@@ -106,6 +136,11 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
   nn::PositionEmbeddingSineOptions pe;
   pe.num_pos_feats = opts_.transformer.d_model / 2;
   const torch::Tensor pos = nn::position_embedding_sine(mask, pe).to(features.dtype());
+  if (opts_.two_stage) {
+    DetrOutputs out = forward_two_stage(input_proj_(features), mask, pos);
+    if (times) times->emplace_back("transformer", ms_since(start));
+    return out;
+  }
   const torch::Tensor queries =
       opts_.anchor_points ? nn::point_embedding_sine(anchor_embed_->weight.narrow(1, 0, 2).sigmoid(), pe)
                           : query_embed_->weight;
@@ -118,9 +153,43 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
     // The box is an offset from the query's anchor box in logit space (DAB-DETR; Deformable DETR's refinement).
     box_logits = box_logits + anchor_embed_->weight;
   }
-  DetrOutputs out{class_embed_(hs), box_logits.sigmoid()};
+  DetrOutputs out{class_embed_(hs), box_logits.sigmoid(), {}, {}};
   if (times) times->emplace_back("heads", ms_since(start));
   return out;
+}
+
+DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos) {
+  const int64_t n = src.size(0), d = src.size(1);
+  const torch::Tensor seq = src.flatten(2).permute({2, 0, 1});  // S x N x E
+  const torch::Tensor pos_seq = pos.flatten(2).permute({2, 0, 1});
+  const torch::Tensor key_mask = mask.flatten(1);  // N x S
+  const torch::Tensor memory = transformer_->encode(seq, key_mask, pos_seq);
+
+  // Every token proposes a box from its own cell; padded tokens are zeroed and selected last.
+  torch::Tensor tokens = enc_output_norm_(enc_output_(memory.transpose(0, 1)));  // N x S x E
+  tokens = tokens.masked_fill(key_mask.unsqueeze(-1), 0);
+  const torch::Tensor enc_logits = enc_class_embed_(tokens);
+  const torch::Tensor enc_box_logits = enc_bbox_embed_(tokens) + token_anchors(mask).to(tokens.dtype());
+
+  // The Q best tokens (fewer when the map has fewer tokens) by their best object-class probability. Their boxes
+  // are the anchors, detached as in Deformable DETR: the decoder's loss does not move the proposals.
+  const int64_t k = std::min<int64_t>(opts_.num_queries, enc_logits.size(1));
+  using torch::indexing::Slice;
+  const torch::Tensor prob = opts_.criterion.focal ? enc_logits.sigmoid() : enc_logits.softmax(-1);
+  const torch::Tensor score =
+      std::get<0>(prob.index({Slice(), Slice(), Slice(0, opts_.num_classes)}).max(-1)).masked_fill(key_mask, -1);
+  const torch::Tensor top = std::get<1>(score.topk(k, /*dim=*/1));  // N x k
+  const torch::Tensor anchors = enc_box_logits.gather(1, top.unsqueeze(-1).expand({n, k, 4})).detach();
+
+  nn::PositionEmbeddingSineOptions pe;
+  pe.num_pos_feats = d / 2;
+  const torch::Tensor query_pos =
+      nn::point_embedding_sine(anchors.narrow(2, 0, 2).sigmoid().reshape({n * k, 2}), pe).view({n, k, d}).transpose(0, 1);
+  // The selected tokens are also the queries' first content (DINO's pure query selection; Efficient DETR): a
+  // query starts out knowing what its token saw, instead of having to learn where to look first.
+  const torch::Tensor content = tokens.gather(1, top.unsqueeze(-1).expand({n, k, d})).detach().transpose(0, 1);
+  const torch::Tensor hs = transformer_->decode(memory, key_mask, pos_seq, query_pos, content);  // L x N x k x E
+  return {class_embed_(hs), (bbox_embed_(hs) + anchors).sigmoid(), enc_logits, enc_box_logits.sigmoid()};
 }
 
 std::vector<NetDetections> Detr::detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
@@ -166,11 +235,21 @@ std::map<std::string, torch::Tensor> Detr::losses(const torch::Tensor& images,
                                                   const std::vector<NetTarget>& targets) {
   if (is_training() && opts_.augment.enabled()) {
     auto [input, moved] = random_scale_translate(images, image_sizes, targets, opts_.augment);
-    const DetrOutputs out = forward(input, image_sizes);
-    return criterion_(out.logits, out.boxes, to_set_targets(moved, image_sizes));
+    return set_losses(forward(input, image_sizes), to_set_targets(moved, image_sizes));
   }
-  const DetrOutputs out = forward(images, image_sizes);
-  return criterion_(out.logits, out.boxes, to_set_targets(targets, image_sizes));
+  return set_losses(forward(images, image_sizes), to_set_targets(targets, image_sizes));
+}
+
+std::map<std::string, torch::Tensor> Detr::set_losses(const DetrOutputs& out,
+                                                      const std::vector<nn::SetTarget>& targets) const {
+  std::map<std::string, torch::Tensor> losses = criterion_(out.logits, out.boxes, targets);
+  if (out.enc_logits.defined()) {
+    // The encoder tokens under the same matching and weights, as one more auxiliary output.
+    for (auto& [key, value] : criterion_(out.enc_logits.unsqueeze(0), out.enc_boxes.unsqueeze(0), targets)) {
+      losses.emplace(key + "_enc", value);
+    }
+  }
+  return losses;
 }
 
 }  // namespace detlab

@@ -33,6 +33,13 @@ struct DetrOptions {
   // keys' positions use), and its box is predicted as an offset from the anchor in logit space. From scratch, DETR's free query embeddings take hundreds of epochs to
   // become places; anchor points are places from the first step. Off: DETR as published (its checkpoints load).
   bool anchor_points = false;
+  // Two-stage query selection (Deformable DETR's two-stage variant, Zhu et al. 2021, section 4.1; DINO's query
+  // selection): every encoder token predicts classes and a box (an offset from its own cell) under the same set
+  // loss (keys loss_{ce,bbox,giou}_enc), and the Q best-scoring tokens' boxes become the queries' anchors, per
+  // image (anchor_points' mechanism, with anchors read from the image instead of learned once for all images).
+  // The token heads learn from the first step because a token's place is given; the decoder then refines boxes
+  // that already sit on objects. Off: DETR as published.
+  bool two_stage = false;
   // Training only: random scaling and translation of each image (YOLO v1's augmentation, standing in for DETR's
   // random resize and crop, which the loader does not do). Off by default.
   ScaleTranslateOptions augment{0.0, 0.0, 0.5};
@@ -42,6 +49,8 @@ struct DetrOptions {
 struct DetrOutputs {
   torch::Tensor logits;  // L x N x Q x (K + 1)
   torch::Tensor boxes;   // L x N x Q x 4: cx, cy, w, h in [0, 1] relative to each image's unpadded size
+  torch::Tensor enc_logits;  // two_stage only: N x S x (K + 1) per encoder token (S = h w); undefined otherwise
+  torch::Tensor enc_boxes;   // two_stage only: N x S x 4, as boxes
 };
 
 /// What this represents: DETR (models/detr.py). The backbone's feature map goes through a 1x1 input projection
@@ -68,9 +77,15 @@ class Detr : public DetectionModel {
       requires: features N x C x h x w (the backbone's `feature()` map), mask N x h x w bool (true = padding). */
   DetrOutputs forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times = nullptr);
 
+  /// Each encoder token's cell as a box in logit space: centre ((j + 0.5) / w_valid, (i + 0.5) / h_valid), size
+  /// two cells, relative to the image's unpadded part (w_valid, h_valid: its unmasked columns and rows).
+  /*  requires: mask N x h x w bool.  ensures: N x (h w) x 4 logits, row-major tokens; padded tokens get 0. */
+  static torch::Tensor token_anchors(const torch::Tensor& mask);
+
   std::vector<NetDetections> detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
                                     NetTimes* times = nullptr) override;
-  /// Keys: loss_ce, loss_bbox, loss_giou and, with aux_loss, loss_{ce,bbox,giou}_i for i < L - 1 (weighted).
+  /// Keys: loss_ce, loss_bbox, loss_giou and, with aux_loss, loss_{ce,bbox,giou}_i for i < L - 1 (weighted);
+  /// with two_stage also loss_{ce,bbox,giou}_enc (the encoder tokens' predictions under the same criterion).
   std::map<std::string, torch::Tensor> losses(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
                                               const std::vector<NetTarget>& targets) override;
   int64_t num_classes() const override { return opts_.num_classes; }
@@ -95,7 +110,15 @@ class Detr : public DetectionModel {
   std::shared_ptr<nn::Transformer> transformer_;
   torch::nn::Linear class_embed_{nullptr};
   nn::Mlp bbox_embed_{nullptr};
+  // two_stage: the encoder tokens' heads (Deformable DETR's enc_output + enc_output_norm and its extra heads)
+  torch::nn::Linear enc_output_{nullptr};
+  torch::nn::LayerNorm enc_output_norm_{nullptr};
+  torch::nn::Linear enc_class_embed_{nullptr};
+  nn::Mlp enc_bbox_embed_{nullptr};
   nn::SetCriterion criterion_;
+
+  std::map<std::string, torch::Tensor> set_losses(const DetrOutputs& out, const std::vector<nn::SetTarget>& targets) const;
+  DetrOutputs forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos);
 };
 
 }  // namespace detlab

@@ -106,18 +106,31 @@ Transformer::Output Transformer::forward(const torch::Tensor& src, const torch::
   const torch::Tensor query_pos = query_embed.unsqueeze(1).repeat({1, n, 1});
   const torch::Tensor key_mask = mask.flatten(1);
 
+  const torch::Tensor memory = encode(seq, key_mask, pos);
+  const torch::Tensor hs = decode(memory, key_mask, pos, query_pos);
+  return {hs, memory.permute({1, 2, 0}).reshape({n, c, h, w})};
+}
+
+torch::Tensor Transformer::encode(const torch::Tensor& seq, const torch::Tensor& key_mask, const torch::Tensor& pos) {
   torch::Tensor memory = seq;
   for (const auto& layer : *encoder_layers_) {
     memory = layer->as<TransformerEncoderLayer>()->forward(memory, key_mask, pos);
   }
-  torch::Tensor out = torch::zeros_like(query_pos);
+  return memory;
+}
+
+torch::Tensor Transformer::decode(const torch::Tensor& memory, const torch::Tensor& key_mask,
+                                  const torch::Tensor& pos, const torch::Tensor& query_pos, const torch::Tensor& tgt) {
+  TORCH_CHECK(!tgt.defined() || tgt.sizes() == query_pos.sizes(), "Transformer::decode: tgt ", tgt.sizes(),
+              " != query_pos ", query_pos.sizes());
+  torch::Tensor out = tgt.defined() ? tgt : torch::zeros_like(query_pos);
   std::vector<torch::Tensor> intermediate;
   for (const auto& layer : *decoder_layers_) {
     out = layer->as<TransformerDecoderLayer>()->forward(out, memory, key_mask, pos, query_pos);
     if (opts_.return_intermediate_dec) intermediate.push_back(decoder_norm_(out));
   }
   const torch::Tensor hs = opts_.return_intermediate_dec ? torch::stack(intermediate) : decoder_norm_(out).unsqueeze(0);
-  return {hs.transpose(1, 2), memory.permute({1, 2, 0}).reshape({n, c, h, w})};
+  return hs.transpose(1, 2);
 }
 
 }  // namespace detlab::nn

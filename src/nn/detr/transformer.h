@@ -85,6 +85,16 @@ class Transformer : public torch::nn::Module {
   Output forward(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& query_embed,
                  const torch::Tensor& pos_embed);
 
+  // The two halves of forward(), for models that look at the encoder output before choosing their queries
+  // (two-stage DETR). Sequences are S x N x E (S = H W tokens in row-major order), as DETR's.
+  /*  requires: seq S x N x E, key_mask N x S bool (true = padding), pos S x N x E.  ensures: S x N x E. */
+  torch::Tensor encode(const torch::Tensor& seq, const torch::Tensor& key_mask, const torch::Tensor& pos);
+  /*  requires: memory and pos S x N x E, key_mask N x S, query_pos Q x N x E (one set of queries per image);
+                tgt undefined (DETR's zeros) or Q x N x E (the queries' first content).
+      ensures:  L x N x Q x E, as Output::hs. */
+  torch::Tensor decode(const torch::Tensor& memory, const torch::Tensor& key_mask, const torch::Tensor& pos,
+                       const torch::Tensor& query_pos, const torch::Tensor& tgt = {});
+
   const TransformerOptions& options() const { return opts_; }
 
  private:
