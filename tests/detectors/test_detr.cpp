@@ -42,6 +42,9 @@ TEST_CASE("detr config: the paper's defaults, every key reaches the options", "[
   CHECK(d.model.criterion.eos_coef == 0.1);
   CHECK(d.model.criterion.aux_loss);
   CHECK(d.model.backbone_lr_multiplier == 0.1);
+  CHECK_FALSE(d.model.anchor_points);
+  CHECK_FALSE(d.model.two_stage);
+  CHECK(parse("{type: detr, two_stage: true}").model.two_stage);
   CHECK(d.model.num_classes == 2);
 
   const DetrDetectorOptions o = parse(
@@ -88,6 +91,8 @@ TEST_CASE("detr config: bad values name the key", "[detectors][detr]") {
   CHECK_THAT(error_of("{type: detr, matcher: {cost_class: 0, cost_bbox: 0, cost_giou: 0}}"),
              Catch::Contains("matcher"));
   CHECK_THAT(error_of("{type: detr, backbone: {lr_multiplier: -1}}"), Catch::Contains("backbone.lr_multiplier"));
+  CHECK_THAT(error_of("{type: detr, anchor_points: true, two_stage: true}"),
+             Catch::Contains("two_stage: excludes anchor_points"));
   CHECK_THROWS_WITH(parse("{type: detr, num_queris: 5}"), Catch::Contains("num_queris"));
 }
 

@@ -6,6 +6,7 @@
 import argparse
 import math
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -160,6 +161,51 @@ def training_curves(run_dir, summary, out, quiet):
     fig.suptitle("Training curves (first seed)", y=1.02)
     fig.tight_layout()
     return dp.save(fig, out, "training_curves", quiet)
+
+
+# train_log.csv columns that are not loss terms (train/train_log.h writes these beside the losses).
+NOT_LOSS_COLUMNS = {"iteration", "epoch", "total_loss", "lr", "elapsed_s"}
+
+
+def loss_components(run_dir, summary, out, quiet):
+    """One panel per deep detector: each loss term of its last output over the iterations (first seed).
+
+    The total of training_curves hides which term is stuck: DETR's class loss sitting at the constant-guess value
+    while its box terms fall is the signature of queries that have not learned where to look.
+    """
+    panels = []
+    for e in dp.ok_entries(summary):
+        log = dp.read_train_log(run_dir, e)
+        if log is None or log.empty or "iteration" not in log.columns:
+            continue
+        # DETR's auxiliary decoder layers (loss_ce_0, ...) repeat the last layer's terms: left out.
+        terms = [c for c in log.columns if c not in NOT_LOSS_COLUMNS and not re.search(r"_\d+$", c)]
+        if len(terms) >= 2:
+            panels.append((e, log, terms))
+    if not panels:
+        return None
+    cols = min(3, len(panels))
+    rows = (len(panels) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    for i, (e, log, terms) in enumerate(panels):
+        ax = axes[i // cols][i % cols]
+        for j, term in enumerate(terms):
+            ax.plot(log["iteration"], log[term], linewidth=1.5, color=plt.cm.tab10(j % 10),
+                    linestyle="--" if term.endswith("_enc") else "-", label=re.sub(r"^loss_", "", term))
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_title(e["label"])
+        ax.set_xlabel("iteration")
+        if i % cols == 0:
+            ax.set_ylabel("weighted loss (log scale)")
+        ax.legend(fontsize=7, loc="best", frameon=False)
+    for k in range(len(panels), rows * cols):
+        axes[k // cols][k % cols].set_visible(False)
+    fig.suptitle("Loss terms of each deep detector (first seed; dashed: DETR's encoder tokens)", y=1.01)
+    fig.tight_layout()
+    return dp.save(fig, out, "loss_components", quiet)
 
 
 def proposal_recall(run_dir, summary, out, quiet):
@@ -317,7 +363,8 @@ def main():
     summary = dp.load_compare(args.run_dir)
     out = os.path.join(args.run_dir, "plots")
     written = []
-    for fn in (pr_curves, ap_per_class, speed_accuracy, training_curves, proposal_recall, detection_grid):
+    for fn in (pr_curves, ap_per_class, speed_accuracy, training_curves, loss_components, proposal_recall,
+               detection_grid):
         path = fn(args.run_dir, summary, out, args.quiet)
         if path:
             written.append(path)
