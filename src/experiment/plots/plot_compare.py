@@ -189,7 +189,9 @@ def loss_components(run_dir, summary, out, quiet):
     fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
     for i, (e, log, terms) in enumerate(panels):
         ax = axes[i // cols][i % cols]
-        for j, term in enumerate(terms):
+        bases = list(dict.fromkeys(re.sub(r"_enc$", "", t) for t in terms))  # a term and its _enc twin share a colour
+        for term in terms:
+            j = bases.index(re.sub(r"_enc$", "", term))
             ax.plot(log["iteration"], log[term], linewidth=1.5, color=plt.cm.tab10(j % 10),
                     linestyle="--" if term.endswith("_enc") else "-", label=re.sub(r"^loss_", "", term))
         ax.set_yscale("log")
