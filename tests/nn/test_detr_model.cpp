@@ -184,7 +184,7 @@ TEST_CASE("detr token anchors: each token's cell over the image's unpadded part,
   CHECK(anchors[1][0 * 5 + 4].abs().max().item<double>() == 0);
 }
 
-TEST_CASE("detr two-stage: the best-scoring encoder tokens' boxes are the queries' anchors; encoder losses",
+TEST_CASE("detr two-stage: the best-scoring encoder tokens' boxes are the queries' anchors, plus encoder losses",
           "[nn][detr][model]") {
   torch::manual_seed(5);
   DetrOptions o = tiny_options(3);
