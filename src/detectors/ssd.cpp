@@ -150,6 +150,17 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
   if (m.anchors.aspect_ratios.size() != maps)
     config_error(node, "anchors.aspect_ratios", "the backbone gives " + std::to_string(maps) + " feature maps but " +
                                            std::to_string(m.anchors.aspect_ratios.size()) + " lists are given");
+  m.augment.mean = o.net.transform.mean;
+  m.augment.std = o.net.transform.std;
+  if (node.has("augment")) {
+    const Config a = node.child("augment");
+    m.augment.photometric = a.get<bool>("photometric", m.augment.photometric);
+    m.augment.expand = a.get<double>("expand", m.augment.expand);
+    m.augment.crop = a.get<bool>("crop", m.augment.crop);
+    m.augment.min_scale = a.get<double>("min_scale", m.augment.min_scale);
+    if (!(m.augment.expand >= 1 && m.augment.expand <= 16)) config_error(a, "expand", "must be in [1, 16]");
+    if (!(m.augment.min_scale > 0 && m.augment.min_scale <= 1)) config_error(a, "min_scale", "must be in (0, 1]");
+  }
   if (node.has("loss")) {
     const Config l = node.child("loss");
     m.iou_thresh = l.get<double>("iou_thresh", m.iou_thresh);

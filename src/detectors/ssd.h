@@ -37,7 +37,8 @@ struct SsdDetectorOptions {
 /// Keys (besides NetworkDetector's): backbone {name, trainable_layers, weights, fc_channels, fc_dilation,
 /// extras: [[mid, out, kernel, stride, padding], ...], l2_scale, width_mult, reduced_tail, extra_channels},
 /// head {type: conv | lite}, anchors {aspect_ratios: [[2], [2, 3], ...], min_ratio, max_ratio, scales, steps,
-/// clip}, loss {iou_thresh, neg_to_pos, smooth_l1_beta}, postprocess {score_thresh, nms_thresh, topk_candidates,
+/// clip}, augment {photometric, expand, crop, min_scale} (SSD's training augmentation, off by default; see
+/// nn/detection/ssd_augment.h), loss {iou_thresh, neg_to_pos, smooth_l1_beta}, postprocess {score_thresh, nms_thresh, topk_candidates,
 /// detections_per_img}. InputError naming the dotted key on a bad value.
 SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>& class_names);
 

@@ -101,6 +101,19 @@ TEST_CASE("ssd config: backbone presets and the keys ablations use", "[detectors
   // Changing the ratios of the SSD300 preset drops its per-map steps / scales only when the map count changes.
   CHECK(parse("type: ssd\nanchors: {aspect_ratios: [[2], [2], [2], [2], [2], [2]]}\n").model.anchors.steps.size() == 6);
 
+  // SSD's augmentation: off by default; its colour steps work in the detector's own normalization.
+  CHECK_FALSE(small.model.augment.enabled());
+  const SsdDetectorOptions aug =
+      parse("type: ssd\naugment: {photometric: true, expand: 4, crop: true, min_scale: 0.5}\n");
+  CHECK(aug.model.augment.photometric);
+  CHECK(aug.model.augment.crop);
+  CHECK(aug.model.augment.expand == 4.0);
+  CHECK(aug.model.augment.min_scale == 0.5);
+  CHECK(aug.model.augment.std[0] == Approx(1.0 / 255));  // SSD300's Caffe normalization
+  CHECK(aug.model.augment.mean == aug.net.transform.mean);
+  CHECK_THROWS_WITH(parse("type: ssd\naugment: {expand: 0.5}\n"), Catch::Contains("augment.expand"));
+  CHECK_THROWS_WITH(parse("type: ssd\naugment: {min_scale: 0}\n"), Catch::Contains("augment.min_scale"));
+
   CHECK_THROWS_AS(parse("type: ssd\nbackbone: {name: resnet50}\n"), InputError);
   CHECK_THROWS_AS(parse("type: ssd\nanchors: {aspect_ratios: [[2], [2]]}\n"), InputError);  // 6 maps
   CHECK_THROWS_AS(parse("type: ssd\nloss: {iou_thresh: 0}\n"), InputError);

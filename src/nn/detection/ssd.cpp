@@ -4,6 +4,7 @@
 #include "nn/detection/ssd.h"
 
 #include <chrono>
+#include <tuple>
 
 namespace detlab {
 namespace {
@@ -87,10 +88,14 @@ std::map<std::string, torch::Tensor> Ssd::losses(const torch::Tensor& images, co
                                                  const std::vector<NetTarget>& targets) {
   TORCH_CHECK(static_cast<int64_t>(targets.size()) == images.size(0), "Ssd::losses: ", targets.size(),
               " targets for ", images.size(0), " images");
-  (void)image_sizes;  // default boxes span the whole (fixed-size) batch tensor, as in torchvision
-  const Outputs out = forward(images);
+  // Default boxes span the whole (fixed-size) batch tensor, as in torchvision; image_sizes bound the augmentation.
+  torch::Tensor input = images;
+  std::vector<NetTarget> augmented;
+  if (is_training() && options_.augment.enabled())
+    std::tie(input, augmented) = random_ssd_augment(images, image_sizes, targets, options_.augment);
+  const Outputs out = forward(input);
   std::vector<torch::Tensor> boxes, labels, matched;
-  for (const NetTarget& t : targets) {
+  for (const NetTarget& t : augmented.empty() ? targets : augmented) {
     const torch::Tensor b = t.boxes.to(images.device(), torch::kFloat);
     boxes.push_back(b);
     labels.push_back(t.labels.to(images.device(), torch::kLong) + 1);  // background is column 0

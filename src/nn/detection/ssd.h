@@ -9,6 +9,7 @@
 
 #include "nn/backbones/backbone.h"
 #include "nn/detection/detection_model.h"
+#include "nn/detection/ssd_augment.h"
 #include "nn/detection/ssd_loss.h"
 #include "nn/detection/ssd_postprocess.h"
 #include "nn/heads/ssd_head.h"
@@ -26,6 +27,7 @@ struct SsdOptions {
   nn::SsdLossOptions loss;                 // 3:1 hard negatives, smooth L1
   nn::SsdPostprocessOptions post;          // score threshold, top-k, NMS, detections per image
   std::array<double, 4> box_weights = {10.0, 10.0, 5.0, 5.0};  // torchvision SSD (the paper's variances 0.1 / 0.2)
+  SsdAugmentOptions augment;               // training only; off by default (torchvision's SSD has none in the model)
 };
 
 /// torchvision's ssd300_vgg16(num_classes = K + 1) settings (anchors, post-processing) for K classes.
