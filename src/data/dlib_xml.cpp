@@ -6,12 +6,12 @@
 #include <fstream>
 
 #include <boost/property_tree/ptree.hpp>
-#include <boost/property_tree/xml_parser.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/format_util.h"
 #include "data/formats.h"
+#include "data/xml_file.h"
 
 namespace detlab {
 
@@ -37,16 +37,7 @@ struct RawImage {
 
 Dataset read_dlib_xml(const fs::path& xml_file, const ReadOptions& opts) {
   const std::string f = xml_file.string();
-  pt::ptree tree;
-  {
-    std::ifstream in(xml_file);
-    if (!in) throw InputError(f, "", "cannot open file");
-    try {
-      pt::read_xml(in, tree, pt::xml_parser::trim_whitespace);
-    } catch (const pt::xml_parser_error& e) {
-      throw InputError(f, "xml", "line " + std::to_string(e.line()) + ": " + e.message());
-    }
-  }
+  const pt::ptree tree = detail::read_xml_file(xml_file);
   auto dataset = tree.get_child_optional("dataset");
   if (!dataset) throw InputError(f, "dataset", "missing <dataset> root element (not a dlib imglab file)");
   std::vector<RawImage> raw;

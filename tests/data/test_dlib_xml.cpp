@@ -90,6 +90,9 @@ TEST_CASE("read_dlib_xml bad input names the file and the field", "[data][dlib][
   CHECK(msg_for("<image file='../x/a.jpg'></image>").find("images.image[0].file") != std::string::npos);
   CHECK(msg_for("<image file='/abs/a.jpg'></image>").find("images.image[0].file") != std::string::npos);
   CHECK(msg_for("").find("no images") != std::string::npos);
+  std::string deep;  // unclosed, 70 levels: refused by the depth scan before the parser sees it
+  for (int i = 0; i < 70; ++i) deep += "<image>";
+  CHECK(msg_for(deep).find("d.xml: xml: elements nested deeper than 64") != std::string::npos);
   std::ofstream(tmp / "e.xml") << "<annotation></annotation>";
   CHECK(input_error_of([&] { read_dlib_xml(tmp / "e.xml"); }).find("e.xml: dataset") != std::string::npos);
 }

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "data/data_test_util.h"
 #include "data/formats.h"
+#include "data/xml_file.h"
 
 using namespace detlab;
 using namespace detlab::test;
@@ -191,6 +192,14 @@ TEST_CASE("read_voc bad input: missing bndbox, inverted, non-finite, escaping pa
     const std::string msg = input_error_of([&] { read_voc(root); });
     CHECK(msg.find("a.xml: xml: line") != std::string::npos);
   }
+  SECTION("elements nested 100,000 deep: refused before the recursive parser overflows the stack") {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += "<n>";
+    for (int i = 0; i < 100000; ++i) deep += "</n>";
+    const fs::path root = make_voc(tmp, deep);
+    const std::string msg = input_error_of([&] { read_voc(root); });
+    CHECK(msg.find("a.xml: xml: elements nested deeper than 64 levels") != std::string::npos);
+  }
   SECTION("no images") {
     fs::create_directories(tmp / "empty" / "Annotations");
     CHECK(input_error_of([&] { read_voc(tmp / "empty"); }).find("no images") != std::string::npos);
@@ -240,4 +249,18 @@ TEST_CASE("write_voc never leaves a partial folder and never overwrites data", "
   CHECK(input_error_of([&] { write_voc(read_voc(test_data("voc2012-sample")), tmp / "full"); }).find("not an empty folder") !=
         std::string::npos);
   CHECK(fs::exists(tmp / "full" / "keep.txt"));
+}
+
+TEST_CASE("xml_depth counts element nesting, skipping comments, CDATA, declarations and quoted '>'", "[data][voc]") {
+  using detail::xml_depth;
+  CHECK(xml_depth("", 64) == 0);
+  CHECK(xml_depth("<a/>", 64) == 0);
+  CHECK(xml_depth("<a><b><c>x</c></b><d/></a>", 64) == 3);
+  CHECK(xml_depth("<?xml version=\"1.0\"?><!DOCTYPE a><a><!-- <b><c> --><![CDATA[<d><e>]]></a>", 64) == 1);
+  CHECK(xml_depth("<a x=\"1>2\" y='/>'><b/></a>", 64) == 1);
+  CHECK(xml_depth("<a><a><a></a></a></a><b><b></b></b>", 64) == 3);  // siblings do not add up
+  std::string deep;
+  for (int i = 0; i < 1000; ++i) deep += "<n>";
+  CHECK(xml_depth(deep, 10) == 11);  // stops once past the limit
+  CHECK(xml_depth(deep, 5000) == 1000);
 }
