@@ -6,15 +6,13 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <system_error>
 
 #include "core/error.h"
 
 // Set by src/experiment/CMakeLists.txt.
 #ifndef DETLAB_PLOT_PYTHON
 #define DETLAB_PLOT_PYTHON "/usr/bin/python3"
-#endif
-#ifndef DETLAB_PLOT_SCRIPTS_DIR
-#define DETLAB_PLOT_SCRIPTS_DIR "src/experiment/plots"
 #endif
 
 namespace detlab {
@@ -36,9 +34,21 @@ std::string plot_python() {
   return env && *env ? env : DETLAB_PLOT_PYTHON;
 }
 
+std::vector<fs::path> plot_script_candidates() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return {fs::path("share") / "detlab" / "plots"};
+  const fs::path dir = exe.parent_path();
+  return {dir / ".." / "share" / "detlab" / "plots", dir / ".." / ".." / "share" / "detlab" / "plots"};
+}
+
 fs::path plot_scripts_dir() {
   const char* env = std::getenv("DETLAB_PLOT_SCRIPTS");
-  return env && *env ? fs::path(env) : fs::path(DETLAB_PLOT_SCRIPTS_DIR);
+  if (env && *env) return fs::path(env);
+  const std::vector<fs::path> candidates = plot_script_candidates();
+  for (const fs::path& c : candidates)
+    if (fs::exists(c / "plot_compare.py")) return c.lexically_normal();
+  return candidates.front().lexically_normal();
 }
 
 std::string results_kind(const fs::path& run_dir) {

@@ -40,3 +40,16 @@ else echo 'jupyter not found: install jupyter-nbconvert python3-ipykernel or set
   set_tests_properties(notebook_${nb} PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 600
                        SKIP_REGULAR_EXPRESSION "DETLAB_SKIPPED:")
 endforeach()
+
+# An installed detlab (cmake --install into a temporary prefix) finds its plotting scripts beside itself
+# (share/detlab/plots), without the source tree: it redraws the quick comparison's plots from another folder.
+set(install_dir ${CMAKE_BINARY_DIR}/tests/install_prefix)
+add_test(NAME cli_installed_plot
+  COMMAND sh -c "rm -rf ${install_dir} && ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --prefix ${install_dir} \
+--component Unspecified > /dev/null && rm -rf ${install_dir}/run && cp -r ${quick_dir}/compare ${install_dir}/run && \
+rm -rf ${install_dir}/run/plots && cd / && ${install_dir}/bin/detlab plot ${install_dir}/run --quiet && \
+ls ${install_dir}/run/plots && ${install_dir}/bin/detlab plot --help | grep -o 'scripts in [^)]*'"
+  WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+set_tests_properties(cli_installed_plot PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 300
+  PASS_REGULAR_EXPRESSION "pr_curves.png.*speed_accuracy.png.*scripts in [^ ]*install_prefix/share/detlab/plots"
+  FAIL_REGULAR_EXPRESSION "error|Traceback")
