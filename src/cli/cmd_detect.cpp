@@ -8,7 +8,6 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
-#include "pipeline/allocator.h"
 #include "pipeline/runtime.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -45,7 +44,6 @@ int cmd_detect(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
-  reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
   std::unique_ptr<Detector> det = load_trained(rc, model);
 

@@ -6,7 +6,6 @@
 #include "cli/command.h"
 #include "cli/eval_flags.h"
 #include "cli/options.h"
-#include "pipeline/allocator.h"
 #include "eval/metrics.h"
 #include "eval/pr_curves.h"
 #include "experiment/run.h"
@@ -42,7 +41,6 @@ int eval_model(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
-  reuse_large_allocations();
   std::vector<std::string> overrides = common.overrides;
   for (const std::string& o : eval_overrides(flags, vm)) overrides.push_back(o);
   const RunConfig rc = load_run_config(config, overrides);

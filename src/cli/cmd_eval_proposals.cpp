@@ -12,7 +12,6 @@
 
 #include "cli/command.h"
 #include "cli/options.h"
-#include "pipeline/allocator.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -49,7 +48,6 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
-  reuse_large_allocations();
   const RunConfig rc = load_run_config(config, common.overrides);
   const Config det = rc.root.child("detector");
   if (!det.has("proposals"))

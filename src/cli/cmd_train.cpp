@@ -8,7 +8,6 @@
 #endif
 #include "cli/command.h"
 #include "cli/options.h"
-#include "pipeline/allocator.h"
 #include "core/error.h"
 #include "eval/metrics.h"
 #include "experiment/run.h"
@@ -38,7 +37,6 @@ int cmd_train(const std::vector<std::string>& args) {
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
-  reuse_large_allocations();
 
   const RunConfig rc = load_run_config(config, common.overrides);
   if (rc.root.has("classifier")) {  // a classification config: the crop classifier that viz/ studies

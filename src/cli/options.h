@@ -25,7 +25,8 @@ void add_common_options(po::options_description& desc, CommonOptions& opts, bool
 void add_run_options(po::options_description& desc, CommonOptions& opts);
 /// The command's one runtime step, before any work: resolves --threads (0: every hardware thread) into
 /// opts.threads and sets OpenCV's, OpenBLAS's and LibTorch's pools to it (pipeline/runtime.h), so that every
-/// later stage and every manifest sees the count in use; applies --quiet to progress bars.
+/// later stage and every manifest sees the count in use; keeps large freed blocks in the heap
+/// (reuse_large_allocations, pipeline/allocator.h); applies --quiet to progress bars.
 void apply_common_options(CommonOptions& opts);
 
 /// Parses args against desc + positional; returns false after printing help when --help was given.
