@@ -91,11 +91,14 @@ Dataset read_coco(const fs::path& json_file, const fs::path& image_root, const R
     r.file = json_get(images[k], "file_name", detail::JsonKind::kString, f, field + ".file_name").get<std::string>();
     detail::check_relative_path(r.file, f, field + ".file_name");
     r.name = detail::file_stem(r.file);
+    int64_t width = 0, height = 0;
     if (images[k].contains("width"))
-      r.width = static_cast<int>(json_get(images[k], "width", detail::JsonKind::kInteger, f, field + ".width").get<int64_t>());
+      width = json_get(images[k], "width", detail::JsonKind::kInteger, f, field + ".width").get<int64_t>();
     if (images[k].contains("height"))
-      r.height = static_cast<int>(json_get(images[k], "height", detail::JsonKind::kInteger, f, field + ".height").get<int64_t>());
-    if (r.width < 0 || r.height < 0) throw InputError(f, field, "negative image size");
+      height = json_get(images[k], "height", detail::JsonKind::kInteger, f, field + ".height").get<int64_t>();
+    detail::check_image_size(width, height, f, field);
+    r.width = static_cast<int>(width);
+    r.height = static_cast<int>(height);
     if (!index_of_id.emplace(r.id, static_cast<int>(ds.images.size())).second)
       throw InputError(f, field + ".id", "duplicate image id " + std::to_string(r.id));
     ds.images.push_back(std::move(r));

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -58,6 +59,27 @@ long long parse_integer(const std::string& text, const std::string& file, const 
   if (t.empty() || r.ec != std::errc() || r.ptr != t.data() + t.size())
     throw InputError(file, field, "not an integer: '" + t + "'");
   return v;
+}
+
+long long max_image_pixels() {
+  constexpr long long kOpenCvDefault = 1LL << 30;  // CV_IO_MAX_IMAGE_PIXELS
+  const char* env = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS");
+  if (!env || !*env) return kOpenCvDefault;
+  long long v = 0;
+  const char* end = env + std::strlen(env);
+  const auto r = std::from_chars(env, end, v);
+  return r.ec == std::errc() && r.ptr == end && v > 0 ? v : kOpenCvDefault;
+}
+
+void check_image_size(long long width, long long height, const std::string& file, const std::string& field) {
+  constexpr long long kMaxSide = 1LL << 20;
+  if (width < 0 || height < 0) throw InputError(file, field, "negative image size");
+  const long long limit = max_image_pixels();
+  if (width > kMaxSide || height > kMaxSide || width * height > limit)
+    throw InputError(file, field,
+                     "image size " + std::to_string(width) + " x " + std::to_string(height) + " is above the limit (" +
+                         std::to_string(limit) + " pixels, sides up to " + std::to_string(kMaxSide) +
+                         "; OPENCV_IO_MAX_IMAGE_PIXELS raises the pixel limit)");
 }
 
 std::string format_float(float v) {

@@ -29,6 +29,13 @@ double parse_number(const std::string& text, const std::string& file, const std:
 /// Parses a whole string as an integer; InputError naming file and field otherwise.
 long long parse_integer(const std::string& text, const std::string& file, const std::string& field);
 
+/// The largest image accepted, in pixels: OpenCV's decoding limit ($OPENCV_IO_MAX_IMAGE_PIXELS, default 2^30),
+/// since a larger image could not be decoded anyway; raising that variable raises both.
+long long max_image_pixels();
+/// InputError naming file and field when a stated image size is negative, has a side above 2^20 pixels, or has
+/// more than max_image_pixels() pixels (a header or annotation claiming 40,000 x 40,000).
+void check_image_size(long long width, long long height, const std::string& file, const std::string& field);
+
 /// Shortest decimal text that reads back to the same float ("174", "173.5", "0.1").
 std::string format_float(float v);
 /// Shortest decimal text that reads back to the same double.

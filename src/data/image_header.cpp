@@ -11,6 +11,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/error.h"
+#include "data/format_util.h"
 
 namespace detlab {
 
@@ -62,7 +63,9 @@ cv::Size read_image_size(const fs::path& file) {
   cv::Size size;
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   if (got >= 24 && std::equal(kPng, kPng + 8, head.begin()) && std::equal(head.begin() + 12, head.begin() + 16, "IHDR")) {
-    size = {static_cast<int>(be32(&head[16])), static_cast<int>(be32(&head[20]))};
+    const long long width = be32(&head[16]), height = be32(&head[20]);  // up to 2^32 - 1: checked before narrowing
+    detail::check_image_size(width, height, file.string(), "image");
+    size = {static_cast<int>(width), static_cast<int>(height)};
   } else if (got >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) {
     size = jpeg_size(in);
   } else if (got >= 26 && head[0] == 'B' && head[1] == 'M') {
@@ -70,9 +73,12 @@ cv::Size read_image_size(const fs::path& file) {
     if (header_size == 12)  // OS/2 BITMAPCOREHEADER: 16-bit sizes
       size = {static_cast<int>(head[18] | (head[19] << 8)), static_cast<int>(head[20] | (head[21] << 8))};
     else if (header_size >= 40)  // BITMAPINFOHEADER and later; a negative height means top-down rows
-      size = {le32(&head[18]), std::abs(le32(&head[22]))};
+      size = {le32(&head[18]), le32(&head[22]) == INT32_MIN ? 0 : std::abs(le32(&head[22]))};
   }
-  if (size.width > 0 && size.height > 0) return size;
+  if (size.width > 0 && size.height > 0) {
+    detail::check_image_size(size.width, size.height, file.string(), "image");
+    return size;
+  }
   return read_image_size_decoded(file);  // other formats, or a header this parser does not understand
 }
 

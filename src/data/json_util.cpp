@@ -97,7 +97,7 @@ double json_number(const json& v, const std::string& file, const std::string& fi
 
 bool json_flag(const json& v, const std::string& file, const std::string& field) {
   if (v.is_boolean()) return v.get<bool>();
-  if (v.is_number_integer()) return v.get<int64_t>() != 0;
+  if (v.is_number_integer() && (v.get<int64_t>() == 0 || v.get<int64_t>() == 1)) return v.get<int64_t>() == 1;
   throw InputError(file, field, "expected true/false or 0/1, got " + v.dump());
 }
 

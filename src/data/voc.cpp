@@ -54,9 +54,11 @@ ImageRecord read_annotation(const fs::path& xml, detail::ClassTable& classes, co
   detail::check_relative_path(filename, f, "filename");
   rec.file = "JPEGImages/" + filename;  // <path> is the annotator's machine path: ignored
   if (auto size = ann->get_child_optional("size")) {
-    rec.width = static_cast<int>(parse_integer(size->get<std::string>("width", "0"), f, "size.width"));
-    rec.height = static_cast<int>(parse_integer(size->get<std::string>("height", "0"), f, "size.height"));
-    if (rec.width < 0 || rec.height < 0) throw InputError(f, "size", "negative image size");
+    const long long width = parse_integer(size->get<std::string>("width", "0"), f, "size.width");
+    const long long height = parse_integer(size->get<std::string>("height", "0"), f, "size.height");
+    detail::check_image_size(width, height, f, "size");
+    rec.width = static_cast<int>(width);
+    rec.height = static_cast<int>(height);
   }
   int k = -1;
   for (const auto& [key, obj] : *ann) {

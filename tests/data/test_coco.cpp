@@ -157,6 +157,14 @@ TEST_CASE("read_coco bad input names the file and the field", "[data][coco][bad_
     const std::string m = msg_for(R"({"images": [{"id": 1, "file_name": "/etc/passwd"}], )" + std::string(kCats) + "}");
     CHECK(m.find("images[0].file_name") != std::string::npos);
   }
+  SECTION("an image size past the limit, an iscrowd flag other than 0 / 1") {
+    const std::string huge = R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 40000, "height": 40000}], )";
+    CHECK(msg_for(huge + kCats + "}").find("ann.json: images[0]: image size 40000 x 40000 is above the limit") !=
+          std::string::npos);
+    const std::string m = msg_for("{" + img + ", " + kCats +
+                                  R"(, "annotations": [{"id": 1, "image_id": 1, "category_id": 7, "bbox": [1, 1, 5, 5], "iscrowd": 7}]})");
+    CHECK(m.find("ann.json: annotations[0].iscrowd: expected true/false or 0/1, got 7") != std::string::npos);
+  }
   SECTION("no images") {
     CHECK(msg_for(R"({"images": [], )" + std::string(kCats) + "}").find("ann.json: images: the dataset has no images") !=
           std::string::npos);

@@ -50,3 +50,23 @@ TEST_CASE("read_image_size: missing or corrupt files are InputErrors", "[data][i
   std::ofstream(tmp / "text.png") << "hello";
   CHECK(input_error_of([&] { read_image_size(tmp / "text.png"); }).find("text.png: image") != std::string::npos);
 }
+
+TEST_CASE("read_image_size: a header claiming 40,000 x 40,000 names the limit", "[data][image_header][bad_input]") {
+  TempDir tmp("header_huge");
+  auto png_claiming = [&](uint32_t w, uint32_t h) {
+    const fs::path p = tmp / ("huge_" + std::to_string(w) + "x" + std::to_string(h) + ".png");
+    std::string bytes = "\x89PNG\r\n\x1a\n";
+    bytes += std::string("\0\0\0\x0dIHDR", 8);
+    for (uint32_t v : {w, h})
+      for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>((v >> shift) & 0xFF);
+    bytes += std::string("\x08\x02\0\0\0", 5);
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  };
+  const std::string msg = input_error_of([&] { read_image_size(png_claiming(40000, 40000)); });
+  CHECK(msg.find("huge_40000x40000.png: image: image size 40000 x 40000 is above the limit") != std::string::npos);
+  CHECK(msg.find("OPENCV_IO_MAX_IMAGE_PIXELS") != std::string::npos);
+  CHECK(input_error_of([&] { read_image_size(png_claiming(4000000000u, 2)); }).find("above the limit") !=
+        std::string::npos);  // a side past int's range is refused, not wrapped
+  CHECK(read_image_size(png_claiming(30000, 30000)) == cv::Size(30000, 30000));  // 9e8 < 2^30: only the header is read
+}

@@ -192,6 +192,15 @@ TEST_CASE("read_voc bad input: missing bndbox, inverted, non-finite, escaping pa
     const std::string msg = input_error_of([&] { read_voc(root); });
     CHECK(msg.find("a.xml: xml: line") != std::string::npos);
   }
+  SECTION("an image size past the limit") {
+    const fs::path root = tmp / "huge";
+    fs::create_directories(root / "Annotations");
+    std::ofstream(root / "Annotations" / "a.xml")
+        << "<annotation><filename>a.jpg</filename><size><width>40000</width><height>40000</height></size>"
+        << obj("cat", bndbox("1", "1", "5", "5")) << "</annotation>\n";
+    CHECK(input_error_of([&] { read_voc(root); }).find("a.xml: size: image size 40000 x 40000 is above the limit") !=
+          std::string::npos);
+  }
   SECTION("elements nested 100,000 deep: refused before the recursive parser overflows the stack") {
     std::string deep;
     for (int i = 0; i < 100000; ++i) deep += "<n>";
