@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/draw.h"
+#include "data/image_header.h"
 #include "eval/detections.h"
 #include "experiment/run.h"
 
@@ -54,7 +55,7 @@ int cmd_detect(const std::vector<std::string>& args) {
   files.category_ids = rc.dataset.category_ids;
   std::vector<cv::Mat> pixels;
   for (size_t i = 0; i < images.size(); ++i) {
-    cv::Mat bgr = cv::imread(images[i], cv::IMREAD_COLOR);
+    cv::Mat bgr = decode_image(images[i], cv::IMREAD_COLOR);
     if (bgr.empty()) throw InputError(images[i], "", "cannot read image");
     ImageRecord rec;
     rec.id = static_cast<int64_t>(i) + 1;

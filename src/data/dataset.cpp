@@ -7,6 +7,7 @@
 
 #include "core/box_ops.h"
 #include "core/error.h"
+#include "data/image_header.h"
 
 namespace detlab {
 
@@ -33,7 +34,7 @@ cv::Mat Dataset::load_image(size_t i) const {
   if (mem != memory_images.end()) return mem->second;
   const fs::path p = image_path(i);
   if (!fs::is_regular_file(p)) throw InputError(p.string(), "image", "file not found");
-  cv::Mat m = cv::imread(p.string(), cv::IMREAD_COLOR);
+  cv::Mat m = decode_image(p, cv::IMREAD_COLOR);
   if (m.empty()) throw InputError(p.string(), "image", "cannot decode image (unreadable or corrupt)");
   return m;
 }

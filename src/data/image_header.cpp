@@ -84,9 +84,17 @@ cv::Size read_image_size(const fs::path& file) {
 
 cv::Size read_image_size_decoded(const fs::path& file) {
   if (!fs::is_regular_file(file)) throw InputError(file.string(), "image", "file not found");
-  const cv::Mat m = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+  const cv::Mat m = decode_image(file, cv::IMREAD_UNCHANGED);
   if (m.empty()) throw InputError(file.string(), "image", "cannot decode image (unreadable or corrupt)");
   return m.size();
+}
+
+cv::Mat decode_image(const fs::path& file, int flags) {
+  try {
+    return cv::imread(file.string(), flags);
+  } catch (const cv::Exception&) {
+    return cv::Mat();
+  }
 }
 
 }  // namespace detlab

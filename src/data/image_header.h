@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include <opencv2/core/mat.hpp>
 #include <opencv2/core/types.hpp>
 
 namespace detlab {
@@ -17,5 +18,9 @@ cv::Size read_image_size(const std::filesystem::path& file);
 
 /// Reference for read_image_size: decodes the whole image (cv::IMREAD_UNCHANGED, no EXIF rotation).
 cv::Size read_image_size_decoded(const std::filesystem::path& file);
+
+/// cv::imread for files from users: an empty Mat when the file cannot be decoded, also where OpenCV raises an
+/// assertion on a malformed header instead (a BMP height of INT32_MIN: found by the image_header fuzz target).
+cv::Mat decode_image(const std::filesystem::path& file, int flags);
 
 }  // namespace detlab

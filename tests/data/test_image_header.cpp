@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <iterator>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -49,6 +50,19 @@ TEST_CASE("read_image_size: missing or corrupt files are InputErrors", "[data][i
   CHECK(input_error_of([&] { read_image_size(tmp / "junk.jpg"); }).find("junk.jpg: image") != std::string::npos);
   std::ofstream(tmp / "text.png") << "hello";
   CHECK(input_error_of([&] { read_image_size(tmp / "text.png"); }).find("text.png: image") != std::string::npos);
+  // A BMP whose height is INT32_MIN: OpenCV's decoder asserts (cv::Exception) instead of returning nothing.
+  cv::imwrite((tmp / "ok.bmp").string(), cv::Mat(2, 3, CV_8UC3, cv::Scalar(1, 2, 3)));
+  std::string bmp;
+  {
+    std::ifstream in(tmp / "ok.bmp", std::ios::binary);
+    bmp.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  REQUIRE(bmp.size() > 26);
+  bmp.replace(22, 4, std::string("\0\0\0\x80", 4));  // little-endian INT32_MIN
+  std::ofstream(tmp / "bad.bmp", std::ios::binary) << bmp;
+  CHECK(decode_image(tmp / "bad.bmp", cv::IMREAD_COLOR).empty());
+  CHECK(input_error_of([&] { read_image_size(tmp / "bad.bmp"); }).find("bad.bmp: image: cannot decode") !=
+        std::string::npos);
 }
 
 TEST_CASE("read_image_size: a header claiming 40,000 x 40,000 names the limit", "[data][image_header][bad_input]") {
