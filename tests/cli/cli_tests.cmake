@@ -53,3 +53,22 @@ ls ${install_dir}/run/plots && ${install_dir}/bin/detlab plot --help | grep -o '
 set_tests_properties(cli_installed_plot PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 300
   PASS_REGULAR_EXPRESSION "pr_curves.png.*speed_accuracy.png.*scripts in [^ ]*install_prefix/share/detlab/plots"
   FAIL_REGULAR_EXPRESSION "error|Traceback")
+
+# detlab visualize on the quick comparison's YOLO model (a detection explainer): the layer methods, the
+# per-detection methods with their files, the gallery; a staged model (HOG+SVM) and an unknown method are refused
+# with exit 2.
+set(vis_dir ${CMAKE_BINARY_DIR}/tests/visualize_quick)
+set(vis_model ${quick_dir}/compare/entries/yolo/seed_0)
+add_test(NAME cli_visualize_quick
+  COMMAND sh -c "rm -rf ${vis_dir} && D=$<TARGET_FILE:detlab> && \
+for m in filters activations top-patches grad-cam saliency occlusion class-image; do \
+\$D visualize $m --model ${vis_model} --out ${vis_dir}/$m -n 1 --pool 4 --steps 3 -q || exit 1; done && \
+\$D visualize smoothgrad --model ${vis_model} --out ${vis_dir}/smoothgrad -n 1 --samples 2 -q && \
+\$D visualize gallery --model ${vis_model} --out ${vis_dir}/gallery -n 1 --pool 4 --steps 3 --iterations 250 -q && \
+ls ${vis_dir}/*/ && \
+{ \$D visualize cam --model ${quick_dir}/compare/entries/hog_svm/seed_0 --out ${vis_dir}/x; echo \"staged exit \$?\"; } && \
+{ \$D visualize nosuch --model ${vis_model} --out ${vis_dir}/x; echo \"unknown exit \$?\"; } && \
+\$D visualize --help"
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli_visualize_quick PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 600
+  PASS_REGULAR_EXPRESSION "activations.png.*class-image_det0.png.*filters.png.*index.md.*grad-cam_det0.png.*occlusion_det0.png.*saliency_det0.png.*smoothgrad_det0.png.*top_patches.*exposes no single network.*staged exit 2.*unknown method 'nosuch' \\(filters, activations, top-patches, tsne, class-image, saliency, smoothgrad, occlusion, cam, grad-cam, gallery\\).*unknown exit 2.*Methods:.*occlusion +score drop under a sliding grey patch.*--samples arg \\(=25\\)")
