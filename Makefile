@@ -11,7 +11,7 @@ BUILD ?= build
 JOBS  ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-# Debian 12 packages (DESIGN.md). libopenblas0-pthread matters: without it LibTorch falls back to the
+# Debian 12 packages (README.md: the required stack). libopenblas0-pthread matters: without it LibTorch falls back to the
 # reference BLAS (about 15x slower). python3-torchvision exports the reference models for parity tests.
 DEB_PACKAGES := cmake g++ ninja-build libtorch-dev libopencv-dev libopencv-contrib-dev libdlib-dev \
   libboost-program-options-dev catch2 nlohmann-json3-dev libyaml-cpp-dev libopenblas0-pthread \

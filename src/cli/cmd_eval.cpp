@@ -23,7 +23,7 @@ const char* const kUsage =
     "Scores detections in the COCO results format (a JSON list of {image_id, category_id, bbox [x, y, w, h],\n"
     "score}; any finite score, other fields ignored) against ground truth: a COCO instances JSON, a VOC\n"
     "folder, a YOLO folder or a dlib XML. Prints pycocotools' 12-line summary (COCO) and the per-class AP\n"
-    "tables (VOC07 11-point, VOC12 all-point); with --out writes metrics.json (the keys of DESIGN.md),\n"
+    "tables (VOC07 11-point, VOC12 all-point); with --out writes metrics.json (its keys: src/eval/metrics.h),\n"
     "class_ap.md / .csv, pr/ (VOC per class, COCO per IoU threshold), tide.txt and confusion.csv as asked:\n"
     "the files `detlab eval CONFIG --model` writes. COCO follows pycocotools' COCOeval exactly; VOC follows\n"
     "py-faster-rcnn's voc_eval.py on the same boxes written in the devkit's 1-based inclusive convention\n"

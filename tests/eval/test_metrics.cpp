@@ -79,7 +79,7 @@ TEST_CASE("parse_protocols accepts lists and all, rejects the rest", "[eval][met
   CHECK_THROWS_AS(parse_protocols(""), InputError);
 }
 
-TEST_CASE("metrics.json has exactly the DESIGN.md keys and reads back", "[eval][metrics]") {
+TEST_CASE("metrics.json has exactly the documented keys (eval/metrics.h) and reads back", "[eval][metrics]") {
   Evaluation e = small_evaluation();
   e.metrics.ms_per_image = 12.5;
   e.metrics.stage_ms = {{"proposals", 3.0}, {"classifier", 9.5}};
