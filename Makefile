@@ -60,18 +60,19 @@ demo: configure
 	$(DETLAB) compare experiments/bccd/compare.yaml $(DEMO_FLAGS)
 
 # The committed reference results: the main job over 3 seeds (make demo's seed-0 entries are reused), the NMS
-# ablation and the cross-family stage swaps, then their tables, summaries, manifests (each entry's provenance),
-# plots, samples and per-run metrics / logs / PR curves (no model weights) copied into results/bccd,
-# results/ablations/nms_iou and results/ablations/stage_swaps.
+# ablation, the cross-family stage swaps and the proposal / feature / classifier swaps, then their tables,
+# summaries, manifests (each entry's provenance), plots, samples and per-run metrics / logs / PR curves (no model
+# weights) copied into results/bccd and results/ablations/<name>.
 REFERENCE_SEEDS ?= 3
 reference: configure
 	cmake --build $(BUILD) -j $(JOBS) --target detlab
 	$(DETLAB) compare experiments/bccd/compare.yaml --seeds $(REFERENCE_SEEDS)
 	$(DETLAB) ablate experiments/ablations/nms_iou.yaml
 	$(DETLAB) ablate experiments/ablations/stage_swaps.yaml
+	for a in proposals features classifier; do $(DETLAB) ablate experiments/ablations/$$a.yaml || exit 1; done
 	/usr/bin/python3 src/experiment/plots/export_results.py results/runs/bccd_compare results/bccd
-	/usr/bin/python3 src/experiment/plots/export_results.py results/runs/nms_iou results/ablations/nms_iou
-	/usr/bin/python3 src/experiment/plots/export_results.py results/runs/stage_swaps results/ablations/stage_swaps
+	for a in nms_iou stage_swaps proposals features classifier; do \
+	  /usr/bin/python3 src/experiment/plots/export_results.py results/runs/$$a results/ablations/$$a || exit 1; done
 
 # The classic papers' tables: each spec under experiments/papers/ is an ablation with the paper's numbers and
 # findings (paper:, claims:); its table, claims.md (verdicts), plots and per-point provenance are copied into
