@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "cli/visualize_methods.h"
 #include "core/error.h"
+#include "data/image_header.h"
 #include "train/runtime.h"
 #include "viz/figures.h"
 #include "viz/occlusion.h"
@@ -46,7 +47,7 @@ struct Picked {
 Picked pick_images(const std::vector<std::string>& files, const Dataset& split, int count) {
   Picked p;
   for (const std::string& f : files) {
-    cv::Mat bgr = cv::imread(f, cv::IMREAD_COLOR);
+    cv::Mat bgr = decode_image(f, cv::IMREAD_COLOR);
     if (bgr.empty()) throw InputError(f, "", "cannot read image");
     p.images.emplace_back(fs::path(f).stem().string(), bgr);
   }
