@@ -51,11 +51,15 @@ Dataset read_dlib_xml(const fs::path& xml_file, const ReadOptions& opts) {
       ri.record.file = detail::trim(image.get<std::string>("<xmlattr>.file", ""));
       detail::check_relative_path(ri.record.file, f, field + ".file");
       ri.record.name = detail::file_stem(ri.record.file);
-      ri.record.width = static_cast<int>(detail::parse_integer(image.get<std::string>("<xmlattr>.width", "0"), f, field + ".width"));
-      ri.record.height = static_cast<int>(detail::parse_integer(image.get<std::string>("<xmlattr>.height", "0"), f, field + ".height"));
+      const long long width = detail::parse_integer(image.get<std::string>("<xmlattr>.width", "0"), f, field + ".width");
+      const long long height = detail::parse_integer(image.get<std::string>("<xmlattr>.height", "0"), f, field + ".height");
+      detail::check_image_size(width, height, f, field);
+      ri.record.width = static_cast<int>(width);
+      ri.record.height = static_cast<int>(height);
       int b = -1;
-      for (const auto& [bkey, box] : image) {
-        if (bkey != "box") continue;
+      for (const auto& child : image) {
+        if (child.first != "box") continue;
+        const pt::ptree& box = child.second;  // not a structured binding: lambdas capture those only from C++20
         ++b;
         RawBox rb;
         rb.field = field + ".box[" + std::to_string(b) + "]";
