@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // Command table, dispatch and the error policy shared by every subcommand.
+#include <filesystem>
 #include <iostream>
 
 #include <opencv2/core/version.hpp>
@@ -65,6 +66,9 @@ int run(const std::vector<std::string>& args) {
       return c.run(rest);
     } catch (const InputError& e) {
       std::cerr << "detlab " << c.name << ": error: " << e.what() << "\n";
+      return 2;
+    } catch (const std::filesystem::filesystem_error& e) {  // a path the OS refuses: the user's to fix
+      std::cerr << "detlab " << c.name << ": error: " << e.path1().string() << ": " << e.code().message() << "\n";
       return 2;
     } catch (const po::error& e) {
       std::cerr << "detlab " << c.name << ": error: " << e.what() << " (see detlab " << c.name << " --help)\n";

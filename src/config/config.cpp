@@ -159,7 +159,8 @@ NodePtr load_with_bases(const fs::path& file, std::vector<fs::path>& stack) {
   const fs::path canonical = fs::weakly_canonical(file, ec);
   if (std::find(stack.begin(), stack.end(), canonical) != stack.end())
     throw InputError(file.string(), "_base_", "inheritance cycle");
-  if (!fs::is_regular_file(file)) throw InputError(file.string(), "", "config file not found");
+  if (!fs::is_regular_file(file, ec))  // the error_code form: a name too long for the OS is "not found" too
+    throw InputError(file.string(), "", "config file not found" + (ec ? " (" + ec.message() + ")" : std::string()));
   stack.push_back(canonical);
   NodePtr root = parse_yaml(read_file(file), file.string());
   root = resolve_bases(root, file.parent_path(), file.string(), stack);

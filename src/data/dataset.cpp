@@ -33,7 +33,8 @@ cv::Mat Dataset::load_image(size_t i) const {
   auto mem = memory_images.find(images[i].name);
   if (mem != memory_images.end()) return mem->second;
   const fs::path p = image_path(i);
-  if (!fs::is_regular_file(p)) throw InputError(p.string(), "image", "file not found");
+  std::error_code ec;  // a path the OS refuses (too long, ...) is "not found" too, not a filesystem_error
+  if (!fs::is_regular_file(p, ec)) throw InputError(p.string(), "image", "file not found");
   cv::Mat m = decode_image(p, cv::IMREAD_COLOR);
   if (m.empty()) throw InputError(p.string(), "image", "cannot decode image (unreadable or corrupt)");
   return m;

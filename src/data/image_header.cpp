@@ -83,7 +83,8 @@ cv::Size read_image_size(const fs::path& file) {
 }
 
 cv::Size read_image_size_decoded(const fs::path& file) {
-  if (!fs::is_regular_file(file)) throw InputError(file.string(), "image", "file not found");
+  std::error_code ec;  // a path the OS refuses (too long, ...) is "not found" too, not a filesystem_error
+  if (!fs::is_regular_file(file, ec)) throw InputError(file.string(), "image", "file not found");
   const cv::Mat m = decode_image(file, cv::IMREAD_UNCHANGED);
   if (m.empty()) throw InputError(file.string(), "image", "cannot decode image (unreadable or corrupt)");
   return m.size();
