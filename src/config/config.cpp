@@ -146,6 +146,7 @@ NodePtr resolve_bases(NodePtr root, const fs::path& base_dir, const std::string&
     throw InputError(source, "_base_", "expected a path or a list of paths");
   }
   root->erase("_base_");
+  if (paths.empty()) return root;  // `_base_: []` (found by the yaml_config fuzz target: merge of nothing)
   NodePtr merged;
   for (const std::string& p : paths) {
     const NodePtr b = load_with_bases(base_dir / p, stack);

@@ -69,6 +69,8 @@ TEST_CASE("_base_ inheritance merges maps and replaces swapped components", "[co
   CHECK_FALSE(det.child("proposals").has("mode"));
   CHECK(error_of([&] { Config::load(kData + "cycle_a.yaml"); }).find("inheritance cycle") != std::string::npos);
   CHECK(error_of([&] { Config::load(kData + "nope.yaml"); }).find("config file not found") != std::string::npos);
+  // An empty list of bases is no base (it crashed: a null merge).
+  CHECK(Config::parse("_base_: []\nx: 1\n", "empty.yaml", kData).get<int>("x") == 1);
   // A base name the OS refuses (longer than NAME_MAX; found by the yaml_config fuzz target): not found, no
   // filesystem_error.
   CHECK(error_of([&] { Config::parse("_base_: " + std::string(5000, 'a') + ".yaml\n", "long.yaml", kData); })
