@@ -77,12 +77,16 @@ reference: configure
 # The classic papers' tables: each spec under experiments/papers/ is an ablation with the paper's numbers and
 # findings (paper:, claims:); its table, claims.md (verdicts), plots and per-point provenance are copied into
 # results/papers/<name>/, and results/papers/README.md sums them up. PAPERS=experiments/papers/x.yaml for one.
+# Every spec runs before any is exported: an export writes tracked files, and a run records whether the tree
+# was clean.
 PAPERS ?= $(sort $(wildcard experiments/papers/*.yaml))
 papers: configure
 	cmake --build $(BUILD) -j $(JOBS) --target detlab
 	@for spec in $(PAPERS); do \
+	  $(DETLAB) ablate $$spec --out results/runs/papers/$$(basename $$spec .yaml) || exit 1; \
+	done
+	@for spec in $(PAPERS); do \
 	  name=$$(basename $$spec .yaml); \
-	  $(DETLAB) ablate $$spec --out results/runs/papers/$$name || exit 1; \
 	  /usr/bin/python3 src/experiment/plots/export_results.py results/runs/papers/$$name results/papers/$$name || exit 1; \
 	done
 	/usr/bin/python3 src/experiment/plots/papers_summary.py results/papers > results/papers/README.md
