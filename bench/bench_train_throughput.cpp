@@ -30,7 +30,7 @@
 #include "nn/backbones/make_backbone.h"
 #include "pipeline/runtime.h"
 #include "train/engine.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 #include "train/train_log.h"
 
 using namespace detlab;

@@ -3,6 +3,7 @@
 // fast_rcnn_head classifier stage (see fast_rcnn_head.h).
 #include "classifiers/fast_rcnn_head.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 
@@ -16,7 +17,8 @@
 #include "pipeline/registries.h"
 #include "core/progress.h"
 #include "nn/weights/weight_file.h"
-#include "pipeline/box_coder.h"
+#include "tensor/module_weights.h"
+#include "pipeline/host_box_coder.h"
 #include "pipeline/torch_stage.h"
 #include "pipeline/training.h"
 
@@ -111,13 +113,7 @@ class FastRcnnHead final : public ClassifierStage, public TorchClassifierStage {
 
   void load(const std::filesystem::path& dir) override {
     const std::filesystem::path file = dir / kWeightsFile;
-    try {
-      load_weights(*net_, file.string());
-    } catch (const WeightFileError& e) {
-      throw InputError(file.string(), "weights", e.what());
-    } catch (const WeightLoadError& e) {
-      throw InputError(file.string(), "weights", "does not fit this head: " + e.report().summary());
-    }
+    load_module_weights(*net_, file, "head");
     net_->eval();
     trained_ = true;
   }
@@ -160,7 +156,7 @@ Samples FastRcnnHead::sample_image(TrainingImage& img, uint64_t seed) const {
   neg.resize(nneg);
   Proposals chosen;
   Samples s;
-  BoxCoder coder;
+  HostBoxCoder coder;
   for (int j = 0; j < 4; ++j) coder.weights[j] = static_cast<float>(r.box_weights[j]);
   for (int i : pos) {
     chosen.push_back(regions[i]);
@@ -212,13 +208,15 @@ void FastRcnnHead::fit(const ClassifierTrainContext& ctx) {
   const torch::Tensor y = torch::from_blob(ys.data(), {n}, torch::kLong).clone();
   const torch::Tensor t = torch::from_blob(ts.data(), {n, 4}, torch::kFloat).clone();
 
-  torch::manual_seed(ctx.seed);
+  // A private stream for the epoch shuffles: the process's global generator belongs to the command (its one
+  // runtime step seeds it), not to a stage.
+  at::Generator shuffle = at::detail::createCPUGenerator(ctx.seed);
   net_->train();
   torch::optim::SGD sgd(net_->parameters(),
                         torch::optim::SGDOptions(opts_.lr).momentum(0.9).weight_decay(opts_.weight_decay));
   ProgressBar bar("fast_rcnn_head: train", opts_.epochs, "epoch");
   for (int e = 0; e < opts_.epochs; ++e) {
-    const torch::Tensor perm = torch::randperm(n, torch::kLong);
+    const torch::Tensor perm = torch::randperm(n, shuffle, torch::TensorOptions(torch::kLong));
     for (int64_t i = 0; i < n; i += opts_.batch_size) {
       const torch::Tensor idx = perm.slice(0, i, std::min(n, i + opts_.batch_size));
       auto [logits, deltas] = net_->forward(x.index_select(0, idx));

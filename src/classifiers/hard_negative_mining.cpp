@@ -9,8 +9,9 @@
 #include <random>
 
 #include "core/box_ops.h"
+#include "config/checked.h"
 #include "core/error.h"
-#include "pipeline/box_coder.h"
+#include "pipeline/host_box_coder.h"
 
 namespace detlab {
 
@@ -72,28 +73,21 @@ std::vector<int> all_images(RegionSource& source) {
 
 MiningOptions parse_mining(const Config& node) {
   MiningOptions o;
-  o.rounds = node.get<int>("rounds", o.rounds);
-  o.negative_iou = node.get<float>("negative_iou", o.negative_iou);
-  o.initial_negatives_per_image = node.get<int>("initial_negatives_per_image", o.initial_negatives_per_image);
-  o.hard_negatives_per_image = node.get<int>("hard_negatives_per_image", o.hard_negatives_per_image);
-  o.hard_margin = node.get<float>("hard_margin", o.hard_margin);
-  o.max_negatives = node.get<int>("max_negatives", o.max_negatives);
-  o.max_positives = node.get<int>("max_positives", o.max_positives);
-  o.max_images = node.get<int>("max_images", o.max_images);
-  o.positive_iou = node.get<float>("positive_iou", o.positive_iou);
-  o.positives_per_object = node.get<int>("positives_per_object", o.positives_per_object);
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (o.rounds < 0) fail("rounds", "must be >= 0");
-  if (!(o.negative_iou > 0.f && o.negative_iou <= 1.f)) fail("negative_iou", "must be in (0, 1]");
-  if (o.initial_negatives_per_image < 1) fail("initial_negatives_per_image", "must be >= 1");
-  if (o.hard_negatives_per_image < 1) fail("hard_negatives_per_image", "must be >= 1");
-  if (o.max_negatives < 1) fail("max_negatives", "must be >= 1");
-  if (o.max_positives < 0) fail("max_positives", "must be >= 0");
-  if (o.max_images < 0) fail("max_images", "must be >= 0");
-  if (!(o.positive_iou >= 0.f && o.positive_iou <= 1.f)) fail("positive_iou", "must be in [0, 1] (0 = off)");
+  const auto at_least = [&](const char* key, int fallback, int min) {
+    return static_cast<int>(get_at_least(node, key, fallback, min));
+  };
+  o.rounds = at_least("rounds", o.rounds, 0);
+  o.negative_iou = static_cast<float>(get_real(node, "negative_iou", o.negative_iou, {0.0, 1.0, true}));
+  o.initial_negatives_per_image = at_least("initial_negatives_per_image", o.initial_negatives_per_image, 1);
+  o.hard_negatives_per_image = at_least("hard_negatives_per_image", o.hard_negatives_per_image, 1);
+  o.hard_margin = static_cast<float>(get_real(node, "hard_margin", o.hard_margin, {-kUnbounded, kUnbounded}));
+  o.max_negatives = at_least("max_negatives", o.max_negatives, 1);
+  o.max_positives = at_least("max_positives", o.max_positives, 0);
+  o.max_images = at_least("max_images", o.max_images, 0);
+  o.positive_iou = static_cast<float>(get_real(node, "positive_iou", o.positive_iou, {0.0, 1.0}));  // 0 = off
   if (o.positive_iou > 0.f && o.positive_iou <= o.negative_iou)
-    fail("positive_iou", "must be above negative_iou (a region cannot be both)");
-  if (o.positives_per_object < 1) fail("positives_per_object", "must be >= 1");
+    config_error(node, "positive_iou", "must be above negative_iou (a region cannot be both)");
+  o.positives_per_object = at_least("positives_per_object", o.positives_per_object, 1);
   return o;
 }
 
@@ -222,7 +216,7 @@ std::vector<int> mine_hard_negatives(RegionSource& source, const MiningOptions& 
   const int reg_per_image =
       regression ? std::max(1, regression->max_samples / std::max<int>(1, static_cast<int>(images.size()))) : 0;
   std::vector<std::vector<ImageClassPart>> parts(source.num_images(), std::vector<ImageClassPart>(k));
-  BoxCoder coder;  // weights 1: the regressors predict raw R-CNN deltas
+  HostBoxCoder coder;  // weights 1: the regressors predict raw R-CNN deltas
 
   source.for_each(images, "mining round " + std::to_string(round), [&](TrainingImage& img) {
     const Proposals& props = img.proposals();

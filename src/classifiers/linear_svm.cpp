@@ -13,9 +13,10 @@
 #include <opencv2/core.hpp>
 
 #include "classifiers/svm_trainer.h"
+#include "config/checked.h"
 #include "core/error.h"
 #include "pipeline/model_dir.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "pipeline/training.h"
 
 namespace detlab {
@@ -290,27 +291,19 @@ class LinearSvmClassifier final : public ClassifierStage {
 LinearSvmOptions parse_linear_svm(const Config& node, int num_classes) {
   LinearSvmOptions o;
   o.num_classes = num_classes;
-  o.C = node.get<float>("C", o.C);
-  o.positive_weight = node.get<float>("positive_weight", o.positive_weight);
-  o.epsilon = node.get<float>("epsilon", o.epsilon);
-  o.max_iterations = node.get<int>("max_iterations", o.max_iterations);
+  o.C = static_cast<float>(get_real(node, "C", o.C, {0.0, kUnbounded, true}));
+  o.positive_weight = static_cast<float>(get_real(node, "positive_weight", o.positive_weight, {0.0, kUnbounded, true}));
+  o.epsilon = static_cast<float>(get_real(node, "epsilon", o.epsilon, {0.0, kUnbounded, true}));
+  o.max_iterations = static_cast<int>(get_at_least(node, "max_iterations", o.max_iterations, 1));
   if (node.has("mining")) o.mining = parse_mining(node.child("mining"));
   if (node.has("box_regression")) {
     const Config r = node.child("box_regression");
     o.box_regression.enabled = r.get<bool>("enabled", true);
-    o.box_regression.lambda = r.get<float>("lambda", o.box_regression.lambda);
-    o.box_regression.min_iou = r.get<float>("min_iou", o.box_regression.min_iou);
-    o.box_regression.max_samples = r.get<int>("max_samples", o.box_regression.max_samples);
-    if (!(o.box_regression.lambda > 0)) throw InputError(r.file(), r.child_path("lambda"), "must be > 0");
-    if (!(o.box_regression.min_iou > 0 && o.box_regression.min_iou <= 1))
-      throw InputError(r.file(), r.child_path("min_iou"), "must be in (0, 1]");
-    if (o.box_regression.max_samples < 1) throw InputError(r.file(), r.child_path("max_samples"), "must be >= 1");
+    auto& b = o.box_regression;
+    b.lambda = static_cast<float>(get_real(r, "lambda", b.lambda, {0.0, kUnbounded, true}));
+    b.min_iou = static_cast<float>(get_real(r, "min_iou", b.min_iou, {0.0, 1.0, true}));
+    b.max_samples = static_cast<int>(get_at_least(r, "max_samples", b.max_samples, 1));
   }
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (!(o.C > 0)) fail("C", "must be > 0");
-  if (!(o.positive_weight > 0)) fail("positive_weight", "must be > 0");
-  if (!(o.epsilon > 0)) fail("epsilon", "must be > 0");
-  if (o.max_iterations < 1) fail("max_iterations", "must be >= 1");
   if (num_classes < 1) throw InputError(node.file(), node.path(), "linear_svm needs the dataset's classes");
   return o;
 }

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "detectors/crop_classifier.h"
 #include "nn/backbones/make_backbone.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 
 namespace detlab::cli {
 

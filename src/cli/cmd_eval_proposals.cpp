@@ -17,7 +17,7 @@
 #include "core/progress.h"
 #include "eval/proposal_recall.h"
 #include "experiment/run_config.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "pipeline/runtime.h"
 #include "pipeline/registries.h"
 #include "proposals/proposal_file.h"
@@ -44,7 +44,8 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
                   "usage: detlab eval-proposals CONFIG [--split test] [--save FILE] [--out DIR] [--threads N]\n\n"
                   "Runs detector.proposals of the config on every image of the split (images in parallel)\n"
                   "and reports recall at IoU 0.5 / 0.7 and AR@N, plus seconds per image. --save FILE writes\n"
-                  "a proposal cache (e.g. --split all --save datasets/bccd/proposals/selective_search_fast.bin).",
+                  "a proposal cache (e.g. --split all --save datasets/bccd/proposals/selective_search_fast.bin),\n"
+                  "image by image through FILE.partial: a killed run started again continues where it stopped.",
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
@@ -67,20 +68,41 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
   }
   if (gt.images.empty()) throw InputError(config, "dataset." + split, "the split has no images");
   const int n = static_cast<int>(gt.images.size());
+  // --save writes each image's proposals as it is done (a killed run is resumed from <FILE>.partial: the
+  // images already there are read back, not computed again), and the file appears when every image is in.
+  std::unique_ptr<ProposalFileWriter> writer;
+  if (!save.empty()) writer = std::make_unique<ProposalFileWriter>(save, node.dump());
   std::vector<ImageProposals> props(n);
   std::vector<double> seconds(n, 0.0);
+  std::vector<char> computed(n, 1);
   const auto wall0 = std::chrono::steady_clock::now();
   {
     ProgressBar bar("proposals " + std::string(stage->name()) + " (" + split + ")", n, "img");
     std::optional<ScopedLibraryThreads> single;  // images run in parallel: no nested library pools
     if (resolve_threads(common.threads, n) > 1) single.emplace(1);
     parallel_for(n, common.threads, [&](int i, int) {
-      Image img{gt.images[i].name, gt.load_image(i)};
+      const std::string& name = gt.images[i].name;
+      if (writer && writer->done(name)) {
+        const Boxes boxes = *writer->resumed_boxes(name);
+        Proposals p;
+        for (size_t k = 0; k < boxes.size(); ++k)  // rank order as the score, as the precomputed stage does
+          p.push_back({boxes[k], 1.f - static_cast<float>(k) / static_cast<float>(boxes.size())});
+        props[i] = {gt.images[i].id, std::move(p)};
+        computed[i] = 0;
+        bar.tick();
+        return;
+      }
+      Image img{name, gt.load_image(i)};
       ImageContext ictx;
       ictx.image = &img;
       const auto t0 = std::chrono::steady_clock::now();
       props[i] = {gt.images[i].id, stage->propose(ictx)};
       seconds[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (writer) {
+        Boxes boxes;
+        for (const Proposal& q : props[i].proposals) boxes.push_back(q.box);
+        writer->add(name, boxes);
+      }
       bar.tick();
     });
   }
@@ -89,13 +111,18 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
   ProposalRecallOptions ro;
   const ProposalRecallResult r = evaluate_proposal_recall(gt, props, ro);
   double total = 0, count = 0;
-  for (int i = 0; i < n; ++i) total += seconds[i], count += static_cast<double>(props[i].proposals.size());
+  int timed = 0;
+  for (int i = 0; i < n; ++i) {
+    count += static_cast<double>(props[i].proposals.size());
+    if (computed[i]) total += seconds[i], ++timed;
+  }
   std::cout << "proposal stage: " << stage->name() << " on " << n << " images (" << split << "), " << r.num_gt
             << " ground-truth boxes\n"
             << format_proposal_recall(r) << std::fixed << std::setprecision(3)
-            << "seconds per image: " << total / n << " (one image per thread; wall " << wall << " s on "
-            << resolve_threads(common.threads, n) << " threads), proposals per image: " << std::setprecision(1)
-            << count / n << "\n";
+            << "seconds per image: " << (timed ? total / timed : 0.0) << " (one image per thread; wall " << wall
+            << " s on " << resolve_threads(common.threads, n) << " threads"
+            << (timed < n ? "; " + std::to_string(n - timed) + " images read back from the partial file" : "")
+            << "), proposals per image: " << std::setprecision(1) << count / n << "\n";
 
   if (!out.empty()) {
     nlohmann::json j;
@@ -114,15 +141,8 @@ int cmd_eval_proposals(const std::vector<std::string>& args) {
     fs::create_directories(out);
     write_file_atomic(fs::path(out) / "proposal_recall.json", j.dump(2) + "\n");
   }
-  if (!save.empty()) {
-    ProposalFile f;
-    f.source = node.dump();
-    for (int i = 0; i < n; ++i) {
-      Boxes& boxes = f.images[gt.images[i].name];
-      for (const Proposal& p : props[i].proposals) boxes.push_back(p.box);
-    }
-    if (fs::path(save).has_parent_path()) fs::create_directories(fs::path(save).parent_path());
-    write_proposal_file(save, f);
+  if (writer) {
+    writer->finish();
     std::cout << "wrote " << save << " (" << fs::file_size(save) << " bytes)\n";
   }
   return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // detlab visualize: the viz/ methods on a trained classifier or detector, as PNGs plus raw values.
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -12,7 +13,7 @@
 #include "cli/visualize_methods.h"
 #include "core/error.h"
 #include "data/image_header.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 #include "viz/figures.h"
 #include "viz/occlusion.h"
 #include "viz/render.h"
@@ -22,6 +23,26 @@ namespace detlab::cli {
 namespace fs = std::filesystem;
 
 namespace {
+
+/// "x,y,x,y,..." -> points; InputError naming --points otherwise.
+std::vector<cv::Point2f> parse_points(const std::string& text) {
+  std::vector<float> v;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      v.push_back(std::stof(item, &used));
+      if (used != item.size() || !std::isfinite(v.back())) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw InputError("", "--points", "expected x,y pairs of numbers, got '" + text + "'");
+    }
+  }
+  if (v.empty() || v.size() % 2 != 0) throw InputError("", "--points", "expected x,y pairs, got '" + text + "'");
+  std::vector<cv::Point2f> out;
+  for (size_t i = 0; i < v.size(); i += 2) out.emplace_back(v[i], v[i + 1]);
+  return out;
+}
 
 std::vector<int64_t> parse_channels(const std::string& text) {
   std::vector<int64_t> out;
@@ -63,6 +84,8 @@ void check_args(const VisualizeArgs& a) {
   if (!(g.figure.alpha >= 0 && g.figure.alpha <= 1)) throw InputError("", "--alpha", "must be in [0, 1]");
   if (a.count < 1) throw InputError("", "--count", "must be >= 1");
   if (g.occlusion.size < 1 || g.occlusion.stride < 1) throw InputError("", "--size", "--size and --stride must be >= 1");
+  if (g.attention.max_objects < 0) throw InputError("", "--objects", "must be >= 0");
+  if (!(g.attention.min_score >= 0 && g.attention.min_score <= 1)) throw InputError("", "--min-score", "must be in [0, 1]");
   if (a.method == "smoothgrad" && g.smoothgrad.samples < 1) throw InputError("", "--samples", "must be >= 1");
   const ClassImageOptions& co = g.class_image;
   if (co.steps < 0 || !(co.lr > 0) || !(co.l2_decay >= 0 && co.l2_decay < 1) || co.jitter < 0)
@@ -128,6 +151,12 @@ int cmd_visualize(const std::vector<std::string>& args) {
       "theta", po::value<double>(&g.tsne.theta)->default_value(g.tsne.theta), "tsne: Barnes-Hut accuracy")(
       "max-per-class", po::value<int>(&g.embedding_max_per_class)->default_value(g.embedding_max_per_class),
       "tsne: points per class (0: all)")(
+      "points", po::value<std::string>(&a.points),
+      "attention: encoder reference points x,y[,x,y...] in image pixels (default: the objects' centres)")(
+      "min-score", po::value<double>(&g.attention.min_score)->default_value(g.attention.min_score),
+      "attention: the queries shown score at least this")(
+      "objects", po::value<int>(&g.attention.max_objects)->default_value(g.attention.max_objects),
+      "attention: at most this many queries")(
       "colormap", po::value<std::string>(&a.colormap)->default_value(a.colormap), "inferno, viridis or magma")(
       "alpha", po::value<float>(&g.figure.alpha)->default_value(g.figure.alpha), "heat-map opacity over the image");
   po::positional_options_description pos;
@@ -139,7 +168,8 @@ int cmd_visualize(const std::vector<std::string>& args) {
                       "\nWrites OUT/<image>_<method>[_<target>].png (heat map over the image, colour bar, title),\n"
                       ".csv (raw values on the grid they were computed on: layer cells or network-input pixels) and\n"
                       ".json (method, layer, target, score, geometry). Classifiers explain a class (--target);\n"
-                      "detectors explain one detection (--detection, by rank), its score as the detector computes it.",
+                      "detectors explain one detection (--detection, by rank), its score as the detector computes it.\n"
+                      "attention (DETR) writes OUT/<image>_attention_decoder.png and _encoder.png.",
                   desc, pos, vm))
     return 0;
   apply_common_options(common);
@@ -147,6 +177,7 @@ int cmd_visualize(const std::vector<std::string>& args) {
   check_args(a);
   g.figure.colormap = parse_colormap(a.colormap);
   g.occlusion.fill = parse_fill(a.fill);
+  if (!a.points.empty()) g.attention.points = parse_points(a.points);
   g.tsne.seed = common.seed;
   g.class_image.seed = common.seed;
   if (a.tsne_method == "exact") g.tsne.method = TsneOptions::Method::kExact;
@@ -173,8 +204,9 @@ int cmd_visualize(const std::vector<std::string>& args) {
             searched,
             dir,
             !a.layer.empty() ? a.layer
-            : s.classifier   ? all_layers.at(all_layers.size() >= 2 ? all_layers.size() - 2 : 0)
-                             : all_layers.front(),
+            : all_layers.empty() ? std::string()  // a staged pipeline scored by its stages: no layers
+            : s.classifier       ? all_layers.at(all_layers.size() >= 2 ? all_layers.size() - 2 : 0)
+                                 : all_layers.front(),
             a.channels.empty() ? std::vector<int64_t>{} : parse_channels(a.channels)};
   if (method.dataset && (method.image == nullptr || s.classifier)) {
     std::cout << "wrote " << method.dataset(c) << "\n";
@@ -187,8 +219,7 @@ int cmd_visualize(const std::vector<std::string>& args) {
     const ModelInput in = make_input(bgr, model);
     Picture p{in, -1, {}, stem + "_" + a.method};
     if (method.explains_score && !choose_target(c, stem, p)) continue;
-    method.image(c, p);
-    std::cout << "wrote " << (dir / (p.base + ".png")).string() << "\n";
+    std::cout << "wrote " << method.image(c, p) << "\n";
     ++written;
   }
   return written > 0 ? 0 : 2;

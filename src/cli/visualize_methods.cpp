@@ -2,16 +2,19 @@
 // Copyright (c) detlab contributors
 // detlab visualize's methods (see visualize_methods.h): loading the subject, each method's entry point.
 #include "cli/visualize_methods.h"
+#include "cli/visualize_staged.h"
 
 #include <algorithm>
 #include <iostream>
 
 #include "core/error.h"
 #include "detectors/network_detector.h"
-#include "train/runtime.h"
+#include "nn/detr/detr.h"
+#include "tensor/runtime.h"
 #include "viz/activations.h"
 #include "viz/cam.h"
 #include "viz/class_image.h"
+#include "viz/detr_attention.h"
 #include "viz/embeddings.h"
 #include "viz/figures.h"
 #include "viz/grad_cam.h"
@@ -40,11 +43,18 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
   }
   s.detector = load_trained(s.rc, model_dir);
   auto* net = dynamic_cast<NetworkDetector*>(s.detector.get());
-  if (net == nullptr)
-    throw InputError(model_dir, "--model",
-                     "a '" + std::string(s.detector->name()) +
-                         "' detector exposes no single network (staged pipelines: HOG+SVM and the staged R-CNN "
-                         "compositions); for Faster R-CNN explanations train `type: faster_rcnn`");
+  if (net == nullptr) {
+    s.name = std::string(s.detector->name());
+    s.explainer = make_staged_explainer(*s.detector, s.rc.dataset.class_names, device);
+    if (!s.explainer)
+      throw InputError(model_dir, "--model",
+                       "a '" + s.name + "' detector exposes no network and no stages to explain (dlib's FHOG "
+                       "detector is one opaque scanner)");
+    if (s.explainer->layers().empty())
+      std::cerr << "note: this staged pipeline scores regions by its own stages: occlusion explains its detections; "
+                   "layer and gradient methods need a torch backbone stage with a network head\n";
+    return s;
+  }
   net->to_device(common.device);
   s.name = std::string(s.detector->name());
   s.explainer = make_detection_explainer(net->model(), net->options().transform, net->options().class_names, device);
@@ -52,11 +62,28 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
     std::shared_ptr<Backbone> b = find_backbone(*net->model());
     if (!b) throw InputError(model_dir, "--model", "the " + s.name + " network has no `backbone` module");
     s.backbone = std::make_unique<BackboneScoreModel>(b, net->model(), net->options().transform, device);
-    std::cerr << "note: detections of " << s.name << " cannot be explained yet (RetinaNet, SSD, Faster R-CNN, YOLO "
-              << "can); layer methods use its backbone\n";
+    if (detr_of(s))
+      std::cerr << "note: DETR detections are shown by the attention method (its decoder and encoder attention); "
+                << "layer methods use its backbone\n";
+    else
+      std::cerr << "note: detections of " << s.name << " cannot be explained yet (RetinaNet, SSD, Faster R-CNN, "
+                << "YOLO can); layer methods use its backbone\n";
   }
   return s;
 }
+
+Detr* detr_of(Subject& s) {
+  auto* net = dynamic_cast<NetworkDetector*>(s.detector.get());
+  return net ? dynamic_cast<Detr*>(net->model().get()) : nullptr;
+}
+
+namespace {
+
+const std::vector<std::string>& detr_classes(Subject& s) {
+  return dynamic_cast<NetworkDetector&>(*s.detector).options().class_names;
+}
+
+}  // namespace
 
 std::vector<int> first_n(const Dataset& d, int n) {
   std::vector<int> idx;
@@ -119,48 +146,70 @@ std::string run_class_images(Context& c) {  // a classifier: one image per class
   return (c.dir / "class_images.png").string();
 }
 
-void image_activations(Context& c, const Picture& p) {
+std::string png(const Context& c, const Picture& p) { return (c.dir / (p.base + ".png")).string(); }
+
+std::string image_activations(Context& c, const Picture& p) {
   ActivationOptions o;
   o.layer = c.layer_map;
   o.channels = c.channels;
   save_activations(activations(c.model, p.in.tensor, o), c.model, p.in, c.dir, p.base, c.a.g.figure);
+  return png(c, p);
 }
 
-void image_cam(Context& c, const Picture& p) {
+std::string image_cam(Context& c, const Picture& p) {
   save_heatmap(cam(c.model, p.in.tensor, p.target), c.model, p.in, c.dir, p.base, c.a.g.figure, p.boxes);
+  return png(c, p);
 }
 
-void image_grad_cam(Context& c, const Picture& p) {
+std::string image_grad_cam(Context& c, const Picture& p) {
   GradCamOptions o;
   o.layer = c.a.layer;
   o.target = p.target;
   save_heatmap(grad_cam(c.model, p.in.tensor, o), c.model, p.in, c.dir, p.base, c.a.g.figure, p.boxes);
+  return png(c, p);
 }
 
-void saliency_with(Context& c, const Picture& p, int samples) {
+std::string saliency_with(Context& c, const Picture& p, int samples) {
   SaliencyOptions o = c.a.g.smoothgrad;
   o.target = p.target;
   o.samples = samples;
   o.seed = c.common.seed;
   save_heatmap(saliency(c.model, p.in.tensor, o), c.model, p.in, c.dir, p.base, c.a.g.figure, p.boxes);
+  return png(c, p);
 }
-void image_saliency(Context& c, const Picture& p) { saliency_with(c, p, 0); }
-void image_smoothgrad(Context& c, const Picture& p) { saliency_with(c, p, c.a.g.smoothgrad.samples); }
+std::string image_saliency(Context& c, const Picture& p) { return saliency_with(c, p, 0); }
+std::string image_smoothgrad(Context& c, const Picture& p) { return saliency_with(c, p, c.a.g.smoothgrad.samples); }
 
-void image_occlusion(Context& c, const Picture& p) {
+std::string image_occlusion(Context& c, const Picture& p) {
   OcclusionOptions o = c.a.g.occlusion;
   o.target = p.target;
   save_heatmap(occlusion(c.model, p.in.tensor, p.in.meta.height, p.in.meta.width, o).map, c.model, p.in, c.dir, p.base,
                c.a.g.figure, p.boxes,
                "patch " + std::to_string(o.size) + " px, stride " + std::to_string(o.stride) + " (network input)");
+  return png(c, p);
 }
 
-void image_class_image(Context& c, const Picture& p) {  // a detection: ascent on its score from the image itself
+std::string image_class_image(Context& c, const Picture& p) {  // a detection: ascent on its score from the image
   ClassImageOptions o = c.a.g.class_image;
   o.target = 0;
   o.jitter = 0;  // the anchor is tied to a position
   save_class_images({class_image(c.model, p.in.tensor, o)}, {c.model.score_names()[0]}, c.model.transform(), c.dir,
                     p.base, "Gradient ascent on the detection's score");
+  return png(c, p);
+}
+
+std::string image_attention(Context& c, const Picture& p) {  // DETR's Figs. 3 and 6
+  Detr* detr = detr_of(c.s);
+  if (detr == nullptr)
+    throw InputError(c.a.model_dir, "--model", "attention reads a DETR's transformer; this is a " + c.s.name + " model");
+  const DetrAttention a = detr_attention(*detr, p.in, c.a.g.attention);
+  save_detr_attention(a, p.in, detr_classes(c.s), c.dir, p.base, c.a.g.figure.colormap);
+  std::string wrote;
+  if (!a.objects.empty()) wrote = (c.dir / (p.base + "_decoder.png")).string();
+  if (!a.points.empty()) wrote += (wrote.empty() ? "" : ", ") + (c.dir / (p.base + "_encoder.png")).string();
+  if (wrote.empty()) wrote = (c.dir / (p.base + ".json")).string() + " (no query scored " +
+                             std::to_string(c.a.g.attention.min_score) + " or more)";
+  return wrote;
 }
 
 }  // namespace
@@ -179,6 +228,8 @@ const std::vector<Method>& methods() {
       {"occlusion", "score drop under a sliding grey patch (Zeiler & Fergus 2014)", nullptr, image_occlusion, true},
       {"cam", "class activation map of a GAP + linear head (Zhou et al. 2016)", nullptr, image_cam, true},
       {"grad-cam", "gradient-weighted class activation map (Selvaraju et al. 2017)", nullptr, image_grad_cam, true},
+      {"attention", "DETR: each object's decoder attention, encoder attention at points (Carion et al. 2020)",
+       nullptr, image_attention, false},
       {"gallery", "every method on a few images, for one or more models, with index.md", nullptr, nullptr, false},
   };
   return table;
@@ -219,9 +270,15 @@ int run_gallery(VisualizeArgs& a, const CommonOptions& common, Subject s, const 
     if (sub.classifier) {
       parts.emplace_back("Classifier (" + sub.classifier->options().backbone + ")",
                          render_classifier_gallery(*sub.classifier, data, show, searched, dir, a.g));
+    } else if (sub.explainer && sub.explainer->layers().empty()) {
+      std::cerr << "gallery: skipping " << sub.name << " (its stages are explained by occlusion only: "
+                << "detlab visualize occlusion)\n";
     } else if (sub.explainer) {
       parts.emplace_back("Detector: " + sub.name,
                          render_detector_gallery(*sub.explainer, sub.name, data, show, searched, dir, a.g));
+    } else if (Detr* detr = detr_of(sub)) {
+      parts.emplace_back("Detector: " + sub.name + " (attention)",
+                         render_detr_gallery(*detr, *sub.backbone, detr_classes(sub), sub.name, data, show, dir, a.g));
     } else {
       std::cerr << "gallery: skipping " << sub.name << " (no detection explainer for this family)\n";
     }

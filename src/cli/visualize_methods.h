@@ -40,6 +40,9 @@ struct Subject {
 /// Loads the model folder with its config (MODEL/config.yaml unless given); InputError for a staged pipeline.
 Subject load_subject(const std::string& model_dir, std::string config, const CommonOptions& common);
 
+/// The subject's DETR network, or nullptr when it is not a DETR.
+Detr* detr_of(Subject& s);
+
 /// The first n images of d (n <= 0: all).
 std::vector<int> first_n(const Dataset& d, int n);
 
@@ -47,7 +50,7 @@ std::vector<int> first_n(const Dataset& d, int n);
 /// gathers the per-method Options the gallery uses, so `visualize occlusion` and the gallery draw alike).
 struct VisualizeArgs {
   std::string method, model_dir, config, out, split = "test", layer, target, channels, fill = "mean",
-      colormap = "inferno", tsne_method = "auto";
+      colormap = "inferno", tsne_method = "auto", points;
   std::vector<std::string> files, extra_models;
   int count = 3, detection = 0, top_k = TopPatchesOptions{}.top_k;
   GalleryOptions g;
@@ -75,7 +78,7 @@ struct Picture {
 };
 
 using DatasetMethod = std::string (*)(Context&);  // returns what it wrote
-using ImageMethod = void (*)(Context&, const Picture&);
+using ImageMethod = std::string (*)(Context&, const Picture&);  // returns what it wrote
 
 struct Method {
   const char* name;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +20,27 @@ namespace detlab {
 /// node.key (fallback when absent), which must be > 0.
 int64_t get_positive(const Config& node, const std::string& key, int64_t fallback);
 
-/// node.key (fallback when absent), which must be >= 0 (NaN refused).
+/// node.key (fallback when absent), which must be >= min.
+int64_t get_at_least(const Config& node, const std::string& key, int64_t fallback, int64_t min);
+
+/// node.key (fallback when absent), a finite number >= 0 (NaN and infinity refused).
 double get_non_negative(const Config& node, const std::string& key, double fallback);
+
+/// An end of a RealRange that does not bound: {0.0, kUnbounded, true} is "> 0".
+inline constexpr double kUnbounded = std::numeric_limits<double>::infinity();
+
+/// An interval of real values, either end open; an infinite end means unbounded on that side.
+struct RealRange {
+  double lo;
+  double hi;
+  bool lo_open = false;
+  bool hi_open = false;
+  bool contains(double v) const;
+  std::string text() const;  // "> 0", "in [0, 1]", "in (0, 0.5)"; empty when unbounded both ways
+};
+
+/// node.key (fallback when absent), a finite number inside `range`; the error states the range and the value.
+double get_real(const Config& node, const std::string& key, double fallback, const RealRange& range);
 
 /// node.key (fallback when absent), which must be one of `choices`; the error lists them.
 std::string get_choice(const Config& node, const std::string& key, const std::string& fallback,

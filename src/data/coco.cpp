@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// COCO instances JSON (read and write), with detlab's `difficult` and `splits` extensions.
+// COCO instances JSON (read and write), with detlab's `difficult` and `splits` extensions: the checked reader
+// (a document tree) behind the streaming one (coco_streaming.cpp).
 #include <algorithm>
 #include <cmath>
+#include <iostream>
+#include <optional>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "data/coco_streaming.h"
 #include "data/format_util.h"
 #include "data/formats.h"
 #include "data/json_util.h"
@@ -22,11 +26,7 @@ using detail::json_number;
 
 namespace {
 
-struct CategoryMap {
-  std::map<int64_t, int> label_of_id;  // -1: category skipped (ReadOptions::skip_other_classes)
-  std::vector<std::string> names;
-  std::vector<int64_t> ids;
-};
+using detail::CategoryMap;
 
 CategoryMap read_categories(const json& j, const std::string& f, const ReadOptions& opts) {
   const json& cats = json_get(j, "categories", detail::JsonKind::kArray, f, "categories");
@@ -39,6 +39,15 @@ CategoryMap read_categories(const json& j, const std::string& f, const ReadOptio
       if (other_id == id) throw InputError(f, field + ".id", "duplicate category id " + std::to_string(id));
     file_cats.emplace_back(id, name);
   }
+  return detail::map_categories(file_cats, f, opts);
+}
+
+}  // namespace
+
+namespace detail {
+
+CategoryMap map_categories(const std::vector<std::pair<int64_t, std::string>>& file_cats, const std::string& f,
+                           const ReadOptions& opts) {
   CategoryMap m;
   if (opts.classes.empty()) {
     for (const auto& [id, name] : file_cats) {
@@ -64,9 +73,11 @@ CategoryMap read_categories(const json& j, const std::string& f, const ReadOptio
   return m;
 }
 
-}  // namespace
+}  // namespace detail
 
-Dataset read_coco(const fs::path& json_file, const fs::path& image_root, const ReadOptions& opts) {
+namespace detail {
+
+Dataset read_coco_checked(const fs::path& json_file, const fs::path& image_root, const ReadOptions& opts) {
   const std::string f = json_file.string();
   const json j = detail::parse_json_file(json_file);
   if (!j.is_object()) throw InputError(f, "", "expected a JSON object at the top level");
@@ -157,6 +168,18 @@ Dataset read_coco(const fs::path& json_file, const fs::path& image_root, const R
       ds.splits[name] = idx;
     }
   }
+  return ds;
+}
+
+}  // namespace detail
+
+Dataset read_coco(const fs::path& json_file, const fs::path& image_root, const ReadOptions& opts) {
+  // Valid files take the streaming path (a 450 MB train2017 file is never held as a tree); anything it does not
+  // accept is read again by the checked reader, whose error names the field.
+  std::vector<std::string> warnings;
+  std::optional<Dataset> fast = detail::read_coco_streaming(json_file, image_root, opts, warnings);
+  Dataset ds = fast ? std::move(*fast) : detail::read_coco_checked(json_file, image_root, opts);
+  for (const std::string& w : warnings) std::cerr << w;
   detail::finish_dataset(ds, json_file, opts);
   return ds;
 }

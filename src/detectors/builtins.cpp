@@ -4,7 +4,7 @@
 #include "pipeline/registries.h"
 
 #if DETLAB_WITH_TORCH
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 #endif
 
 namespace detlab {

@@ -21,8 +21,9 @@
 #include "nn/backbones/make_backbone.h"
 #include "nn/losses/cross_entropy.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 #include "pipeline/model_dir.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 
 namespace detlab {
 
@@ -167,13 +168,7 @@ void CropClassifier::save(const std::filesystem::path& dir) const {
 void CropClassifier::load(const std::filesystem::path& dir) {
   read_model_header(dir, kType, opts_.class_names, opts_.config_hash);
   const std::filesystem::path file = dir / kWeightsFile;
-  try {
-    load_weights(*net_, file.string());
-  } catch (const WeightFileError& e) {
-    throw InputError(file.string(), "weights", e.what());
-  } catch (const WeightLoadError& e) {
-    throw InputError(file.string(), "weights", "does not fit this classifier: " + e.report().summary());
-  }
+  load_module_weights(*net_, file, "classifier");
   net_->to(device_);
 }
 

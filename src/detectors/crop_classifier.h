@@ -14,7 +14,7 @@
 #include "detectors/crop_classifier_data.h"
 #include "detectors/crop_classifier_net.h"
 #include "train/engine.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

@@ -16,6 +16,7 @@
 #include <dlib/opencv/cv_image.h>
 #include <dlib/svm_threaded.h>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/dataset.h"
@@ -33,7 +34,7 @@ using DlibImage = dlib::array2d<dlib::rgb_pixel>;
 
 float sigmoid(double m) { return static_cast<float>(1.0 / (1.0 + std::exp(-m))); }
 
-/// dlib rectangles are inclusive pixel ranges; detlab boxes are continuous (DESIGN.md).
+/// dlib rectangles are inclusive pixel ranges; detlab boxes are continuous (src/README.md: boxes).
 dlib::rectangle to_rect(const Box& b) {
   return dlib::rectangle(std::lround(b.x1), std::lround(b.y1), std::lround(b.x2) - 1, std::lround(b.y2) - 1);
 }
@@ -248,23 +249,17 @@ DlibFhogOptions parse_dlib_fhog(const Config& node, const std::vector<std::strin
   DlibFhogOptions o;
   o.class_names = class_names;
   if (class_names.empty()) throw InputError(node.file(), node.path(), "dlib_fhog needs the dataset's class names");
-  o.C = node.get<float>("C", o.C);
-  o.epsilon = node.get<float>("epsilon", o.epsilon);
-  o.window_area = node.get<int>("window_area", o.window_area);
-  o.min_window = node.get<int>("min_window", o.min_window);
-  o.upsample = node.get<int>("upsample", o.upsample);
-  o.nuclear_norm = node.get<float>("nuclear_norm", o.nuclear_norm);
-  o.max_images = node.get<int>("max_images", o.max_images);
-  o.adjust_threshold = node.get<float>("adjust_threshold", o.adjust_threshold);
+  o.C = static_cast<float>(get_real(node, "C", o.C, {0.0, kUnbounded, true}));
+  o.epsilon = static_cast<float>(get_real(node, "epsilon", o.epsilon, {0.0, kUnbounded, true}));
+  o.window_area = static_cast<int>(get_at_least(node, "window_area", o.window_area, 64));
+  o.min_window = static_cast<int>(get_at_least(node, "min_window", o.min_window, 8));
+  o.upsample = static_cast<int>(get_at_least(node, "upsample", o.upsample, 0));
+  if (o.upsample > 2) config_error(node, "upsample", "must be 0, 1 or 2, got " + std::to_string(o.upsample));
+  o.nuclear_norm = static_cast<float>(get_non_negative(node, "nuclear_norm", o.nuclear_norm));
+  o.max_images = static_cast<int>(get_at_least(node, "max_images", o.max_images, 0));
+  o.adjust_threshold =
+      static_cast<float>(get_real(node, "adjust_threshold", o.adjust_threshold, {-kUnbounded, kUnbounded}));
   if (node.has("postprocess")) o.post = parse_postprocess(node.child("postprocess"));
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (!(o.C > 0)) fail("C", "must be > 0");
-  if (!(o.epsilon > 0)) fail("epsilon", "must be > 0");
-  if (o.window_area < 64) fail("window_area", "must be >= 64");
-  if (o.min_window < 8) fail("min_window", "must be >= 8");
-  if (o.upsample < 0 || o.upsample > 2) fail("upsample", "must be 0, 1 or 2");
-  if (o.nuclear_norm < 0) fail("nuclear_norm", "must be >= 0");
-  if (o.max_images < 0) fail("max_images", "must be >= 0");
   return o;
 }
 

@@ -14,8 +14,9 @@
 #include "data/dataset.h"
 #include "nn/backbones/make_backbone.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 #include "pipeline/model_dir.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 #include "pipeline/runtime.h"
 
 namespace detlab {
@@ -52,13 +53,7 @@ NetworkDetector::NetworkDetector(std::shared_ptr<DetectionModel> model, NetworkD
   DETLAB_REQUIRE(model_->num_classes() == static_cast<int64_t>(opts_.class_names.size()), model_->num_classes(),
                  opts_.class_names.size());
   if (!opts_.weights.empty()) {
-    try {
-      load_weights(*model_, opts_.weights, opts_.weights_load);
-    } catch (const WeightFileError& e) {
-      throw InputError(opts_.weights, "weights", e.what());
-    } catch (const WeightLoadError& e) {
-      throw InputError(opts_.weights, "weights", e.report().summary());
-    }
+    load_module_weights(*model_, opts_.weights, "detector", opts_.weights_load);
   }
   model_->to(device_);
 }
@@ -141,13 +136,7 @@ void NetworkDetector::save(const std::filesystem::path& dir) const {
 void NetworkDetector::load(const std::filesystem::path& dir) {
   read_model_header(dir, opts_.type, opts_.class_names, opts_.config_hash);
   const std::filesystem::path file = dir / kWeightsFile;
-  try {
-    load_weights(*model_, file.string());
-  } catch (const WeightFileError& e) {
-    throw InputError(file.string(), "weights", e.what());
-  } catch (const WeightLoadError& e) {
-    throw InputError(file.string(), "weights", "does not fit this detector: " + e.report().summary());
-  }
+  load_module_weights(*model_, file, "detector");
   model_->to(device_);
 }
 

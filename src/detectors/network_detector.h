@@ -12,7 +12,7 @@
 #include "nn/weights/state_dict.h"
 #include "pipeline/detector.h"
 #include "train/engine.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 
@@ -37,7 +37,7 @@ NetworkDetectorOptions parse_network_detector(const Config& node, const std::vec
 /// What this represents: the bridge between the torch world (a DetectionModel taking normalized tensors) and
 /// the harness (a Detector taking BGR images and returning pixel boxes). detect() resizes and normalizes the
 /// image with the same TransformOptions the training loader uses, runs the network, and maps boxes back to
-/// original pixels (train/transform.h to_original). fit() runs the training engine (train/engine.h).
+/// original pixels (tensor/transform.h to_original). fit() runs the training engine (train/engine.h).
 /// Saved folders hold detector.json (pipeline/model_dir.h) and model.pt (a state dict PyTorch can load).
 /// thread safety: none; one detect() or fit() at a time.
 class NetworkDetector : public Detector, public Trainable {

@@ -8,7 +8,7 @@
 
 #include "core/box_ops.h"
 #include "core/error.h"
-#include "pipeline/box_coder.h"
+#include "pipeline/host_box_coder.h"
 
 namespace detlab {
 
@@ -96,7 +96,7 @@ Detections postprocess(const Proposals& proposals, const RegionScores& scores, i
   const cv::Mat& d = scores.deltas;
   DETLAB_REQUIRE(d.empty() || (d.type() == CV_32F && d.rows == s.rows && d.cols == 4 * num_classes),
                  "deltas must be empty or N x 4K CV_32F", d.rows, d.cols, num_classes);
-  BoxCoder coder;
+  HostBoxCoder coder;
   coder.weights = opts.box_coder_weights;
   Detections candidates;
   for (int i = 0; i < s.rows; ++i) {

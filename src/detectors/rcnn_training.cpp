@@ -9,7 +9,7 @@
 #include "core/progress.h"
 #include "data/dataset.h"
 #include "nn/detection/faster_rcnn.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "pipeline/torch_stage.h"
 #include "train/engine.h"
 

@@ -10,6 +10,7 @@
 #include "detectors/network_config.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 
 namespace detlab {
 
@@ -27,6 +28,19 @@ ResNetOptions resnet_preset(const Config& node, const std::string& name) {
 
 }  // namespace
 
+ResNetOptions retinanet_body(ResNetOptions preset, const std::vector<int64_t>& returned) {
+  preset.num_classes = 0;
+  preset.out_features.clear();
+  for (int64_t k : returned) preset.out_features.push_back("layer" + std::to_string(k));
+  return preset;
+}
+
+FpnOptions retinanet_fpn() {
+  FpnOptions f;
+  f.extra = FpnOptions::Extra::kP6P7;
+  return f;
+}
+
 RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<std::string>& class_names) {
   RetinaNetDetectorOptions o;
   RetinaNetOptions& m = o.model;
@@ -38,27 +52,19 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
     o.backbone = b.get<std::string>("name", o.backbone);
-    o.resnet = resnet_preset(node, o.backbone);
-    o.resnet.norm.kind = get_named(b, "norm", o.resnet.norm.kind, norm_kind_names(/*with_none=*/false));
-    o.resnet.norm.eps = b.get<double>("bn_eps", o.resnet.norm.eps);
-    o.resnet.trainable_layers = b.get<int>("trainable_layers", o.resnet.trainable_layers);
+    ResNetOptions r = resnet_preset(node, o.backbone);
+    r.norm.kind = get_named(b, "norm", r.norm.kind, norm_kind_names(/*with_none=*/false));
+    r.norm.eps = get_non_negative(b, "bn_eps", r.norm.eps);
+    r.trainable_layers = b.get<int>("trainable_layers", r.trainable_layers);
     returned = b.get<std::vector<int64_t>>("returned_layers", returned);
     o.backbone_weights = b.get<std::string>("weights", o.backbone_weights);
-    if (!(o.resnet.norm.eps >= 0)) config_error(b, "bn_eps", "must be >= 0");
-    if (o.resnet.trainable_layers < 0 || o.resnet.trainable_layers > 5) {
-      config_error(b, "trainable_layers", "must be in [0, 5]");
-    }
+    if (r.trainable_layers < 0 || r.trainable_layers > 5) config_error(b, "trainable_layers", "must be in [0, 5]");
     if (returned.empty() || !std::is_sorted(returned.begin(), returned.end()) || returned.front() < 1 ||
         returned.back() > 4 || std::adjacent_find(returned.begin(), returned.end()) != returned.end())
       config_error(b, "returned_layers", "expected increasing stage numbers in 1..4, e.g. [2, 3, 4]");
-  } else {
-    o.resnet = resnet_options(50);
+    o.resnet = retinanet_body(r, returned);
   }
-  o.resnet.num_classes = 0;
-  o.resnet.out_features.clear();
-  for (int64_t k : returned) o.resnet.out_features.push_back("layer" + std::to_string(k));
 
-  o.fpn.extra = FpnOptions::Extra::kP6P7;
   if (node.has("fpn")) {
     const Config f = node.child("fpn");
     o.fpn.out_channels = f.get<int64_t>("out_channels", o.fpn.out_channels);
@@ -66,9 +72,9 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
     if (o.fpn.out_channels <= 0) config_error(f, "out_channels", "must be positive");
   }
 
-  std::vector<double> sizes{32, 64, 128, 256, 512}, ratios{0.5, 1.0, 2.0};
-  int scales_per_octave = 3;
   if (node.has("anchors")) {
+    std::vector<double> sizes{32, 64, 128, 256, 512}, ratios{0.5, 1.0, 2.0};  // retinanet_anchors()'s
+    int scales_per_octave = 3;
     const Config a = node.child("anchors");
     sizes = a.get<std::vector<double>>("sizes", sizes);
     scales_per_octave = a.get<int>("scales_per_octave", scales_per_octave);
@@ -79,11 +85,11 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
       if (!(r > 0)) config_error(a, "aspect_ratios", "must be positive");
     if (scales_per_octave < 1) config_error(a, "scales_per_octave", "must be >= 1");
     if (ratios.empty()) config_error(a, "aspect_ratios", "needs at least one ratio");
+    m.anchors = retinanet_anchors(sizes, scales_per_octave, ratios);
   }
   const size_t levels = returned.size() + 2;  // P6, P7
-  if (sizes.size() != levels)
+  if (m.anchors.sizes.size() != levels)
     config_error(node, "anchors.sizes", "need one base size per pyramid level (" + std::to_string(levels) + ")");
-  m.anchors = retinanet_anchors(sizes, scales_per_octave, ratios);
 
   if (node.has("head")) {
     const Config h = node.child("head");
@@ -139,7 +145,7 @@ std::shared_ptr<RetinaNet> make_retinanet_model(const RetinaNetDetectorOptions& 
     LoadOptions load;
     load.ignore = {"fc."};  // an ImageNet classifier checkpoint: the head is not part of the body
     load.drop_unrenamed = false;
-    load_weights(*body, o.backbone_weights, load);
+    load_module_weights(*body, o.backbone_weights, "ResNet body", load);
   }
   return std::make_shared<RetinaNet>(std::make_shared<BackboneWithFpn>(body, o.fpn), o.model);
 }

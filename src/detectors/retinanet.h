@@ -16,18 +16,27 @@
 
 namespace detlab {
 
-/// Everything a `retinanet` detector node describes. Defaults are torchvision's retinanet_resnet50_fpn:
+/// The defaults are torchvision's retinanet_resnet50_fpn:
 /// ResNet-50 (BatchNorm; FrozenBatchNorm when `backbone.norm: frozen_batch_norm`, as its pretrained models) with
 /// C3..C5 into a 256-channel FPN plus P6 / P7 from P5, 9 anchors of 32..512 px, 4-conv subnets, focal loss
 /// (alpha 0.25, gamma 2), L1 box loss, GeneralizedRCNNTransform-like input (min 800 / max 1333, ImageNet mean /
 /// std, padding to 32).
+/// A ResNet preset as RetinaNet's body: no classifier, returning the stages `returned` (torchvision's
+/// returned_layers; {2, 3, 4} = C3..C5).
+ResNetOptions retinanet_body(ResNetOptions preset, const std::vector<int64_t>& returned = {2, 3, 4});
+
+/// torchvision's RetinaNet FPN: 256 channels, P6 / P7 from P5 (LastLevelP6P7).
+FpnOptions retinanet_fpn();
+
+/// Everything a `retinanet` detector node describes; the defaults are the family's, so that
+/// `RetinaNetDetectorOptions{}` is what `type: retinanet` parses to (num_classes aside, which the data set gives).
 struct RetinaNetDetectorOptions {
-  NetworkDetectorOptions net;           // input, train, max_per_image, device, weights
-  std::string backbone = "resnet50";    // any ResNet preset of make_backbone: resnet18/34/50/101, small_resnet
-  ResNetOptions resnet;                 // filled from the backbone name, then the node's keys
-  std::string backbone_weights;         // optional state dict of the ResNet body (ImageNet weights)
-  FpnOptions fpn;
-  RetinaNetOptions model;
+  NetworkDetectorOptions net;                              // input, train, max_per_image, device, weights
+  std::string backbone = "resnet50";                       // resnet18/34/50/101 or small_resnet
+  ResNetOptions resnet = retinanet_body(resnet_options(50));  // the backbone preset, then the node's keys
+  std::string backbone_weights;                            // optional state dict of the ResNet body (ImageNet)
+  FpnOptions fpn = retinanet_fpn();
+  RetinaNetOptions model;                                  // anchors 32..512 px x 3 scales x 3 ratios
 };
 
 /// Keys (besides NetworkDetector's): backbone {name, norm: batch_norm | frozen_batch_norm, bn_eps,

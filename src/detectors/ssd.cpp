@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "detectors/network_config.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 
 namespace detlab {
 
@@ -190,12 +191,13 @@ std::shared_ptr<Ssd> make_ssd_model(const SsdDetectorOptions& o) {
   std::shared_ptr<Backbone> backbone;
   if (is_vgg(o.backbone)) {
     auto vgg = std::make_shared<SsdVgg>(o.vgg);
-    if (!o.backbone_weights.empty()) load_weights(*vgg, o.backbone_weights, vgg->classifier_load_options());
+    if (!o.backbone_weights.empty())
+      load_module_weights(*vgg, o.backbone_weights, "VGG body", vgg->classifier_load_options());
     backbone = vgg;
   } else {
     auto mobilenet = std::make_shared<SsdLiteMobileNet>(o.mobilenet);
     if (!o.backbone_weights.empty())
-      load_weights(*mobilenet, o.backbone_weights, mobilenet->classifier_load_options());
+      load_module_weights(*mobilenet, o.backbone_weights, "MobileNetV3 body", mobilenet->classifier_load_options());
     backbone = mobilenet;
   }
   return std::make_shared<Ssd>(backbone, o.model);

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "pipeline/runtime.h"
 
 namespace detlab {

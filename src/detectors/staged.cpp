@@ -52,6 +52,8 @@ class StagedDetector final : public Detector {
 
   std::string_view name() const override { return "staged"; }
   int num_classes() const override { return static_cast<int>(opts_.class_names.size()); }
+  StagedParts& parts() { return parts_; }
+  const StagedOptions& options() const { return opts_; }
   int64_t num_parameters() const override {
     int64_t n = parts_.classifier->num_parameters();
 #if DETLAB_WITH_TORCH
@@ -151,6 +153,12 @@ class StagedDetector final : public Detector {
 };
 
 }  // namespace
+
+std::optional<StagedInternals> staged_internals(Detector& detector) {
+  auto* staged = dynamic_cast<StagedDetector*>(&detector);
+  if (!staged) return std::nullopt;
+  return StagedInternals{&staged->parts(), &staged->options()};
+}
 
 std::unique_ptr<Detector> make_staged(StagedParts parts, const StagedOptions& opts) {
   return std::make_unique<StagedDetector>(std::move(parts), opts);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,15 @@ struct StagedOptions {
 /// requires (make_staged): proposals, features, classifier set; classifier->num_classes() ==
 /// class_names.size(); a sliding-window proposal stage has one window shape or one per class.
 std::unique_ptr<Detector> make_staged(StagedParts parts, const StagedOptions& opts);
+
+/// A staged detector's stages and options, for tools that run the stages one at a time (the visualization's
+/// explainer, viz/detection_target.h); nullptr when `detector` is not a staged detector. The pointers live as
+/// long as the detector.
+struct StagedInternals {
+  StagedParts* parts = nullptr;
+  const StagedOptions* options = nullptr;
+};
+std::optional<StagedInternals> staged_internals(Detector& detector);
 
 /// Registry builder for `type: staged`: keys backbone (optional), proposals, features, classifier (registry
 /// nodes), postprocess (detectors/postprocess.h) and train (torch stages' schedule, train/engine.h keys).

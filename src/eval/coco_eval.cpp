@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "eval/numeric.h"
-#include "eval/parallel.h"
+#include "core/parallel.h"
 
 namespace detlab {
 
@@ -313,7 +313,7 @@ CocoMatches coco_match(const Dataset& gt, const DetectionSet& dets, const CocoEv
     std::iota(out.category_ids.begin(), out.category_ids.end(), 1);  // the Dataset default: label + 1
   }
   out.categories.resize(gt.num_classes());
-  detail::eval_parallel_for(gt.num_classes(), opts.threads, [&](int k) { match_category(gt, in, k, opts, out.categories[k]); });
+  parallel_for(gt.num_classes(), opts.threads, [&](int k, int) { match_category(gt, in, k, opts, out.categories[k]); });
   return out;
 }
 
@@ -329,7 +329,7 @@ CocoEvalResult coco_accumulate(const CocoMatches& matches) {
   r.num_gt.assign(K * A, 0);
   for (size_t k = 0; k < K; ++k)
     for (size_t a = 0; a < A; ++a) r.num_gt[k * A + a] = matches.categories[k].num_gt[a];
-  detail::eval_parallel_for(r.num_classes, matches.options.threads, [&](int k) { accumulate_category(matches, k, r); });
+  parallel_for(r.num_classes, matches.options.threads, [&](int k, int) { accumulate_category(matches, k, r); });
   r.stats = coco_stats(r);
   return r;
 }

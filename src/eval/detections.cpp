@@ -12,6 +12,8 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
+#include "data/json_scan.h"
 
 namespace detlab {
 
@@ -95,7 +97,75 @@ std::vector<Detections> detections_by_image(const Dataset& gt, const DetectionSe
   return out;
 }
 
-DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dataset& gt) {
+namespace detail {
+
+std::optional<DetectionSet> read_coco_results_streaming(const std::filesystem::path& json_file, const Dataset& gt) {
+  auto require = [](bool ok) {
+    if (!ok) throw JsonScanFailed{};
+  };
+  try {
+    const MappedFile bytes(json_file);
+    JsonScanner s(bytes.begin(), bytes.end());
+    const auto images = image_index(gt);
+    std::unordered_map<int64_t, int> labels;
+    for (size_t k = 0; k < gt.category_ids.size(); ++k) labels.emplace(gt.category_ids[k], static_cast<int>(k));
+    std::vector<Detections> per_image(gt.images.size());
+    std::string key;
+    s.begin_array();
+    while (s.next_element()) {
+      require(s.peek() == JsonScanner::Kind::kObject);
+      s.begin_object();
+      int64_t image_id = 0, category_id = 0;
+      double v[4] = {0, 0, 0, 0}, score = 0;
+      bool has_image = false, has_category = false, has_bbox = false, has_score = false;
+      while (s.next_key(key)) {
+        if (key == "image_id") {
+          image_id = s.read_int64();
+          has_image = true;
+        } else if (key == "category_id") {
+          category_id = s.read_int64();
+          has_category = true;
+        } else if (key == "bbox") {
+          s.begin_array();
+          int n = 0;
+          while (s.next_element()) {
+            require(n < 4);
+            v[n++] = s.read_double();
+          }
+          require(n == 4);
+          has_bbox = true;
+        } else if (key == "score") {
+          score = s.read_double();
+          has_score = true;
+        } else {
+          s.skip_value();
+        }
+      }
+      require(has_image && has_category && has_bbox && has_score);
+      const auto img = images.find(image_id);
+      const auto label = labels.find(category_id);
+      require(img != images.end() && label != labels.end() && v[2] >= 0 && v[3] >= 0);
+      Detection d;
+      d.box = {static_cast<float>(v[0]), static_cast<float>(v[1]), static_cast<float>(v[0] + v[2]),
+               static_cast<float>(v[1] + v[3])};
+      d.label = label->second;
+      d.score = static_cast<float>(score);
+      require(std::isfinite(d.box.x2) && std::isfinite(d.box.y2) && std::isfinite(d.score));
+      per_image[static_cast<size_t>(img->second)].push_back(d);
+    }
+    require(s.at_end());
+    DetectionSet out;
+    for (size_t i = 0; i < gt.images.size(); ++i)
+      if (!per_image[i].empty()) out.push_back({gt.images[i].id, std::move(per_image[i])});
+    return out;
+  } catch (const JsonScanFailed&) {
+    return std::nullopt;
+  } catch (const InputError&) {  // the file cannot be mapped: the checked path says why
+    return std::nullopt;
+  }
+}
+
+DetectionSet read_coco_results_checked(const std::filesystem::path& json_file, const Dataset& gt) {
   const std::string file = json_file.string();
   json doc;
   try {
@@ -153,6 +223,13 @@ DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dat
   for (size_t i = 0; i < gt.images.size(); ++i)
     if (!per_image[i].empty()) out.push_back({gt.images[i].id, std::move(per_image[i])});
   return out;
+}
+
+}  // namespace detail
+
+DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dataset& gt) {
+  if (std::optional<DetectionSet> fast = detail::read_coco_results_streaming(json_file, gt)) return std::move(*fast);
+  return detail::read_coco_results_checked(json_file, gt);
 }
 
 void write_coco_results(const std::filesystem::path& json_file, const Dataset& gt, const DetectionSet& dets) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "core/types.h"
@@ -43,8 +44,17 @@ std::vector<Detections> detections_by_image(const Dataset& gt, const DetectionSe
 /// missing or mistyped field, an image id or category id absent from gt, a non-finite bbox or one with
 /// negative width or height, a score that is not finite. Any finite score is taken, as pycocotools and
 /// voc_eval.py take it (SVM margins and logits are common); only the order of scores matters to every metric.
-/// An empty list gives no detections.
+/// An empty list gives no detections. A valid file is read in one streaming pass over the memory-mapped bytes
+/// (results of a 5,000-image run are hundreds of MB); anything else is read again by the checked path, whose
+/// error names the element.
 DetectionSet read_coco_results(const std::filesystem::path& json_file, const Dataset& gt);
+
+namespace detail {
+/// The two paths of read_coco_results, for tests and benchmarks. The streaming one gives the checked one's
+/// DetectionSet on every file it accepts and nullopt on anything else (it never throws InputError).
+std::optional<DetectionSet> read_coco_results_streaming(const std::filesystem::path& json_file, const Dataset& gt);
+DetectionSet read_coco_results_checked(const std::filesystem::path& json_file, const Dataset& gt);
+}  // namespace detail
 
 /// Writes dets as a COCO results JSON list (images in gt order), atomically (no partial file on failure).
 /// Reading the file back with read_coco_results gives the same boxes and scores, bit for bit.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// metrics.json: the versioned file every run writes and `detlab compare` reads (keys fixed by DESIGN.md).
+// metrics.json: the versioned file every run writes and `detlab compare` reads (keys: src/README.md).
 #include <cmath>
 #include <limits>
 

@@ -18,7 +18,7 @@ namespace detlab {
 /// What evaluate_and_report() computes and writes besides the metrics. Empty paths are not written.
 struct ReportOptions {
   EvalOptions eval;
-  std::filesystem::path metrics_json;  ///< metrics.json (DESIGN.md keys)
+  std::filesystem::path metrics_json;  ///< metrics.json (keys: src/README.md)
   /// pr/<class>.csv from the VOC12 (else VOC07) matching, and coco_iou<t>.csv per COCO IoU threshold
   std::filesystem::path pr_dir;
   std::filesystem::path table;         ///< per-class AP table; ".csv" gives CSV, anything else markdown

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "eval/numeric.h"
-#include "eval/parallel.h"
+#include "core/parallel.h"
 
 namespace detlab {
 
@@ -126,8 +126,8 @@ VocResult evaluate_voc(const Dataset& gt, const DetectionSet& dets, const VocOpt
   VocResult r;
   r.options = opts;
   r.classes.resize(gt.num_classes());
-  detail::eval_parallel_for(gt.num_classes(), opts.threads,
-               [&](int k) { r.classes[k] = evaluate_class(gt, by_image, k, opts); });
+  parallel_for(gt.num_classes(), opts.threads,
+               [&](int k, int) { r.classes[k] = evaluate_class(gt, by_image, k, opts); });
   std::vector<double> aps;
   for (const VocClassResult& c : r.classes)
     if (c.num_gt > 0) aps.push_back(c.ap);

@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/progress.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "pipeline/registries.h"
 
 namespace detlab {

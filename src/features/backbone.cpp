@@ -11,9 +11,10 @@
 #include "core/error.h"
 #include "pipeline/registries.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 #include "pipeline/feature_maps.h"
 #include "pipeline/torch_stage.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 
 namespace detlab {
 
@@ -69,13 +70,7 @@ class BackboneStageImpl final : public BackboneStage, public TorchBackboneStage 
 
   void load(const std::filesystem::path& dir) override {
     const std::filesystem::path file = dir / kWeightsFile;
-    try {
-      load_weights(*net_, file.string());
-    } catch (const WeightFileError& e) {
-      throw InputError(file.string(), "weights", e.what());
-    } catch (const WeightLoadError& e) {
-      throw InputError(file.string(), "weights", "does not fit this backbone: " + e.report().summary());
-    }
+    load_module_weights(*net_, file, "backbone");
     net_->eval();
   }
 

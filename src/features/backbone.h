@@ -9,14 +9,14 @@
 #include "config/config.h"
 #include "nn/backbones/make_backbone.h"
 #include "pipeline/stages.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 
 struct BackboneStageOptions {
   std::string name = "small_resnet";  // make_backbone() name = the registry name (`type`)
   BackboneOptions backbone;           // out_features, norm, trainable_layers, weights, fpn
-  /// Resize / normalize / pad of the image (train/transform.h), shared by detection and training. Default:
+  /// Resize / normalize / pad of the image (tensor/transform.h), shared by detection and training. Default:
   /// torchvision's detection transform (shorter side 800, longer <= 1333, ImageNet statistics, padding to 32).
   TransformOptions input;
   std::string device = "cpu";  // until training moves the network (detections run where its weights are)

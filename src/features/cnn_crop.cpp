@@ -15,6 +15,7 @@
 #include "features/cnn_crop_warp.h"
 #include "nn/ops/roi_align.h"
 #include "nn/weights/weight_file.h"
+#include "tensor/module_weights.h"
 #include "pipeline/feature_maps.h"
 #include "pipeline/torch_stage.h"
 
@@ -123,13 +124,7 @@ class CnnCropStage final : public FeatureStage, public TorchFeatureStage {
 
   void load(const std::filesystem::path& dir) override {
     const std::filesystem::path file = dir / kWeightsFile;
-    try {
-      load_weights(*net_, file.string());
-    } catch (const WeightFileError& e) {
-      throw InputError(file.string(), "weights", e.what());
-    } catch (const WeightLoadError& e) {
-      throw InputError(file.string(), "weights", "does not fit this network: " + e.report().summary());
-    }
+    load_module_weights(*net_, file, "network");
     net_->eval();
   }
 

@@ -11,7 +11,7 @@
 #include "nn/heads/roi_heads.h"
 #include "pipeline/build_context.h"
 #include "pipeline/stages.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

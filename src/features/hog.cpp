@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "features/hog_backend.h"
 #include "pipeline/allocator.h"
@@ -216,32 +217,20 @@ class HogFeatures final : public FeatureStage {
 
 HogOptions parse_hog(const Config& node) {
   HogOptions o;
-  if (node.has("backend")) {
-    const std::string b = node.get<std::string>("backend");
-    if (b == "opencv")
-      o.backend = HogOptions::Backend::kOpenCv;
-    else if (b == "dlib")
-      o.backend = HogOptions::Backend::kDlib;
-    else
-      throw InputError(node.file(), node.child_path("backend"), "expected opencv or dlib, got '" + b + "'");
-  }
-  o.cell = node.get<int>("cell", o.cell);
-  o.block = node.get<int>("block", o.block);
-  o.bins = node.get<int>("bins", o.bins);
-  o.context = node.get<int>("context", o.context);
+  o.backend = get_named(node, "backend", o.backend,
+                        {{"opencv", HogOptions::Backend::kOpenCv}, {"dlib", HogOptions::Backend::kDlib}});
+  o.cell = static_cast<int>(get_at_least(node, "cell", o.cell, 2));
+  o.block = static_cast<int>(get_at_least(node, "block", o.block, 1));
+  o.bins = static_cast<int>(get_at_least(node, "bins", o.bins, 2));
+  o.context = static_cast<int>(get_at_least(node, "context", o.context, 0));
   if (node.has("window")) {
     const auto w = node.get<std::vector<int>>("window");
     if (w.size() != 2 || w[0] < 1 || w[1] < 1)
       throw InputError(node.file(), node.child_path("window"), "expected [width, height] in pixels");
     o.window = {w[0], w[1]};
   }
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (o.cell < 2) fail("cell", "must be >= 2");
-  if (o.block < 1) fail("block", "must be >= 1");
-  if (o.bins < 2) fail("bins", "must be >= 2");
-  if (o.context < 0) fail("context", "must be >= 0");
   if (o.window.width < o.block * o.cell || o.window.height < o.block * o.cell)
-    fail("window", "must be at least one block (block x cell pixels) per side");
+    config_error(node, "window", "must be at least one block (block x cell pixels) per side");
   return o;
 }
 

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +25,6 @@ struct BuildContext {
   /// Shape of one region's features as the feature stage built so far gives them (torch stages: {C, h, w} for
   /// RoI pooling, {D} for cnn_crop), so a classifier head can size its first layer; empty when unknown (HOG).
   std::vector<int64_t> region_shape;
-  /// Shared modules by name (e.g. "backbone"), type-erased so this header stays torch-free.
-  std::map<std::string, std::shared_ptr<void>> shared;
   int num_classes() const { return static_cast<int>(class_names.size()); }
 };
 

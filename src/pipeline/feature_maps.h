@@ -10,13 +10,13 @@
 
 #include "core/types.h"
 #include "nn/detection/detection_model.h"
-#include "train/batch.h"
-#include "train/transform.h"
+#include "tensor/batch.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 
 /// What this represents: one image after a backbone stage (features/backbone.h): the network input it was
-/// computed from, the named maps, and how network pixels relate to image pixels (train/transform.h
+/// computed from, the named maps, and how network pixels relate to image pixels (tensor/transform.h
 /// to_network / to_original). Torch stages read it through ImageContext::maps; torch-free code only carries the
 /// pointer (core/fwd.h).
 /// thread safety: immutable once made; shared by the stages of one detect() call.

@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 
 namespace detlab {
 
@@ -23,6 +24,10 @@ void write_model_header(const fs::path& dir, const ModelHeader& header) {
   j["config_hash"] = header.config_hash;
   j["class_names"] = header.class_names;
   j["files"] = header.files;
+  nlohmann::json sums = nlohmann::json::object();
+  for (const std::string& f : header.files)
+    if (fs::exists(dir / f)) sums[f] = file_content_hash(dir / f);
+  j["checksums"] = sums;
   write_file_atomic(dir / kModelHeaderFile, j.dump(2) + "\n");
 }
 
@@ -45,6 +50,7 @@ ModelHeader read_model_header(const fs::path& dir, const std::string& type,
     h.config_hash = j.at("config_hash").get<std::string>();
     h.class_names = j.at("class_names").get<std::vector<std::string>>();
     h.files = j.at("files").get<std::vector<std::string>>();
+    if (j.contains("checksums")) h.checksums = j.at("checksums").get<std::map<std::string, std::string>>();
   });
   if (h.format_version != kModelFormatVersion)
     throw InputError(file.string(), "format_version",
@@ -58,8 +64,14 @@ ModelHeader read_model_header(const fs::path& dir, const std::string& type,
     for (const auto& n : class_names) b += (b.empty() ? "" : ",") + n;
     throw InputError(file.string(), "class_names", "model classes [" + a + "] differ from the dataset's [" + b + "]");
   }
-  for (const std::string& f : h.files)
+  for (const std::string& f : h.files) {
     if (!fs::exists(dir / f)) throw InputError((dir / f).string(), "", "model file listed in detector.json is missing");
+    const auto sum = h.checksums.find(f);
+    if (sum != h.checksums.end() && file_content_hash(dir / f) != sum->second)
+      throw InputError((dir / f).string(), "",
+                       "content does not match its checksum in detector.json (the file is corrupt, or was replaced "
+                       "after the model was saved)");
+  }
   if (!config_hash.empty() && h.config_hash != config_hash)
     std::cerr << "warning: " << file.string() << ": trained with a different detector config (hash "
               << h.config_hash << ", now " << config_hash << ")\n";

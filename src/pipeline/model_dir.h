@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,15 +26,20 @@ struct ModelHeader {
   std::string config_hash;               // Config::hash() of the detector node it was trained with
   std::vector<std::string> class_names;  // label order of the training set
   std::vector<std::string> files;        // stage / weight files, relative to the folder
+  /// FNV-1a of each file's content (core/hash.h file_content_hash), written with the header and checked when
+  /// it is read: a truncated, bit-flipped or replaced weight file is refused by name. Folders saved before
+  /// checksums existed have none (nothing is checked).
+  std::map<std::string, std::string> checksums;
 };
 
-/// Writes dir/detector.json atomically (dir is created if needed).
+/// Writes dir/detector.json atomically (dir is created if needed), with the checksums of header.files as they
+/// are in dir now.
 void write_model_header(const std::filesystem::path& dir, const ModelHeader& header);
 
 /// Reads dir/detector.json and checks that the folder fits the detector about to load it.
 /// InputError naming the file when: the folder or header is missing or malformed; format_version is not
 /// kModelFormatVersion; type differs from `type`; class_names differ from `class_names` (when non-empty);
-/// a listed file is missing. A differing config hash only prints a warning (post-processing overrides such
+/// a listed file is missing or its content does not match its checksum. A differing config hash only prints a warning (post-processing overrides such
 /// as --set detector.postprocess.nms_iou=0.5 legitimately change it).
 ModelHeader read_model_header(const std::filesystem::path& dir, const std::string& type,
                               const std::vector<std::string>& class_names, const std::string& config_hash);

@@ -14,7 +14,7 @@
 #include "nn/heads/roi_heads.h"
 #include "nn/heads/rpn.h"
 #include "nn/weights/weight_file.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

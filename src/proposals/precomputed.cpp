@@ -4,6 +4,7 @@
 #include "proposals/precomputed.h"
 
 #include <mutex>
+#include <optional>
 
 #include "core/box_ops.h"
 #include "core/error.h"
@@ -17,7 +18,7 @@ class PrecomputedProposals final : public ProposalStage {
  public:
   PrecomputedProposals(const PrecomputedOptions& opts, std::unique_ptr<ProposalStage> fallback)
       : opts_(opts), fallback_(std::move(fallback)) {
-    if (!opts_.path.empty()) boxes_ = read_proposal_file(opts_.path).images;
+    if (!opts_.path.empty()) cache_ = std::make_unique<ProposalCache>(opts_.path);
   }
 
   std::string_view name() const override { return "precomputed"; }
@@ -26,8 +27,9 @@ class PrecomputedProposals final : public ProposalStage {
   Proposals propose(const ImageContext& ctx) override {
     DETLAB_REQUIRE(ctx.image && !ctx.image->bgr.empty(), "precomputed needs an image");
     const std::string& id = ctx.image->id;
-    const Boxes* boxes = nullptr;
-    {
+    std::optional<Boxes> cached = cache_ ? cache_->boxes(id) : std::nullopt;  // one record read per image
+    const Boxes* boxes = cached ? &*cached : nullptr;
+    if (!boxes) {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = boxes_.find(id);
       if (it != boxes_.end()) boxes = &it->second;  // std::map nodes are stable across inserts
@@ -57,7 +59,8 @@ class PrecomputedProposals final : public ProposalStage {
  private:
   PrecomputedOptions opts_;
   std::unique_ptr<ProposalStage> fallback_;
-  std::map<std::string, Boxes> boxes_;
+  std::unique_ptr<ProposalCache> cache_;  // the file, read per image
+  std::map<std::string, Boxes> boxes_;    // images the fallback stage computed
   std::mutex mutex_;
 };
 

@@ -13,7 +13,8 @@
 #include "pipeline/feature_maps.h"
 #include "pipeline/registries.h"
 #include "pipeline/torch_stage.h"
-#include "train/transform.h"
+#include "tensor/module_weights.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 
@@ -41,15 +42,6 @@ std::vector<std::vector<double>> to_double(const std::vector<std::vector<float>>
   return out;
 }
 
-void load_into(torch::nn::Module& m, const std::filesystem::path& file, const char* what) {
-  try {
-    load_weights(m, file.string());
-  } catch (const WeightFileError& e) {
-    throw InputError(file.string(), "weights", e.what());
-  } catch (const WeightLoadError& e) {
-    throw InputError(file.string(), "weights", std::string("does not fit this ") + what + ": " + e.report().summary());
-  }
-}
 
 class RpnStage final : public ProposalStage, public TorchProposalStage {
  public:
@@ -102,11 +94,11 @@ class RpnStage final : public ProposalStage, public TorchProposalStage {
   }
 
   void load(const std::filesystem::path& dir) override {
-    load_into(*rpn_, dir / kWeightsFile, "RPN");
+    load_module_weights(*rpn_, dir / kWeightsFile, "RPN");
     rpn_->eval();
     if (own_backbone_) {
       const auto* tb = dynamic_cast<const TorchBackboneStage*>(own_backbone_.get());
-      load_into(*tb->backbone(), dir / kOwnBackboneFile, "backbone");
+      load_module_weights(*tb->backbone(), dir / kOwnBackboneFile, "backbone");
       tb->backbone()->eval();
     }
   }
@@ -114,7 +106,7 @@ class RpnStage final : public ProposalStage, public TorchProposalStage {
   /// Loads a source model folder's weights (backbone.pt, rpn.pt) into the own backbone and the RPN.
   void load_source(const std::filesystem::path& model) {
     own_backbone_->load(model);
-    load_into(*rpn_, model / kWeightsFile, "RPN");
+    load_module_weights(*rpn_, model / kWeightsFile, "RPN");
     rpn_->eval();
   }
 

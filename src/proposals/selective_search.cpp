@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/box_ops.h"
+#include "config/checked.h"
 #include "core/error.h"
 #include "proposals/hierarchical_grouping.h"
 
@@ -67,31 +68,16 @@ class SelectiveSearchProposals final : public ProposalStage {
 
 SelectiveSearchOptions parse_selective_search(const Config& node) {
   SelectiveSearchOptions o;
-  if (node.has("mode")) {
-    const std::string m = node.get<std::string>("mode");
-    if (m == "single")
-      o.mode = SelectiveSearchOptions::Mode::kSingle;
-    else if (m == "fast")
-      o.mode = SelectiveSearchOptions::Mode::kFast;
-    else if (m == "quality")
-      o.mode = SelectiveSearchOptions::Mode::kQuality;
-    else
-      throw InputError(node.file(), node.child_path("mode"), "expected single, fast or quality, got '" + m + "'");
-  }
-  o.base_k = node.get<int>("base_k", o.base_k);
-  o.inc_k = node.get<int>("inc_k", o.inc_k);
-  o.sigma = node.get<float>("sigma", o.sigma);
-  o.max_proposals = node.get<int>("max_proposals", o.max_proposals);
-  o.resize_to = node.get<int>("resize_to", o.resize_to);
-  o.min_size = node.get<int>("min_size", o.min_size);
+  using Mode = SelectiveSearchOptions::Mode;
+  o.mode = get_named(node, "mode", o.mode,
+                     {{"single", Mode::kSingle}, {"fast", Mode::kFast}, {"quality", Mode::kQuality}});
+  o.base_k = static_cast<int>(get_at_least(node, "base_k", o.base_k, 1));
+  o.inc_k = static_cast<int>(get_at_least(node, "inc_k", o.inc_k, 1));
+  o.sigma = static_cast<float>(get_non_negative(node, "sigma", o.sigma));
+  o.max_proposals = static_cast<int>(get_at_least(node, "max_proposals", o.max_proposals, 1));
+  o.resize_to = static_cast<int>(get_at_least(node, "resize_to", o.resize_to, 0));
+  o.min_size = static_cast<int>(get_at_least(node, "min_size", o.min_size, 0));
   o.seed = static_cast<uint64_t>(node.get<int64_t>("seed", static_cast<int64_t>(o.seed)));
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (o.base_k < 1) fail("base_k", "must be >= 1");
-  if (o.inc_k < 1) fail("inc_k", "must be >= 1");
-  if (!(o.sigma >= 0.f)) fail("sigma", "must be >= 0");
-  if (o.max_proposals < 1) fail("max_proposals", "must be >= 1");
-  if (o.resize_to < 0) fail("resize_to", "must be >= 0");
-  if (o.min_size < 0) fail("min_size", "must be >= 0");
   return o;
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "config/checked.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "pipeline/model_dir.h"
@@ -216,23 +217,14 @@ SlidingWindowOptions parse_sliding_window(const Config& node) {
                            "window shapes must differ in aspect ratio (by more than 5%): the pyramid already "
                            "covers sizes");
   }
-  o.stride = node.get<int>("stride", o.stride);
-  o.scale_step = node.get<float>("scale_step", o.scale_step);
-  o.min_object = node.get<float>("min_object", o.min_object);
-  o.max_object = node.get<float>("max_object", o.max_object);
-  o.max_proposals = node.get<int>("max_proposals", o.max_proposals);
-  o.window_area = node.get<int>("window_area", o.window_area);
-  o.align = node.get<int>("align", o.align);
-  o.size_quantile = node.get<float>("size_quantile", o.size_quantile);
-  auto fail = [&](const char* key, const char* what) { throw InputError(node.file(), node.child_path(key), what); };
-  if (o.stride < 1) fail("stride", "must be >= 1");
-  if (!(o.scale_step > 1.f)) fail("scale_step", "must be > 1");
-  if (o.min_object < 0) fail("min_object", "must be >= 0");
-  if (o.max_object < 0) fail("max_object", "must be >= 0");
-  if (o.max_proposals < 1) fail("max_proposals", "must be >= 1");
-  if (o.window_area < 16) fail("window_area", "must be >= 16");
-  if (o.align < 1) fail("align", "must be >= 1");
-  if (!(o.size_quantile >= 0.f && o.size_quantile < 0.5f)) fail("size_quantile", "must be in [0, 0.5)");
+  o.stride = static_cast<int>(get_at_least(node, "stride", o.stride, 1));
+  o.scale_step = static_cast<float>(get_real(node, "scale_step", o.scale_step, {1.0, kUnbounded, true}));
+  o.min_object = static_cast<float>(get_non_negative(node, "min_object", o.min_object));
+  o.max_object = static_cast<float>(get_non_negative(node, "max_object", o.max_object));
+  o.max_proposals = static_cast<int>(get_at_least(node, "max_proposals", o.max_proposals, 1));
+  o.window_area = static_cast<int>(get_at_least(node, "window_area", o.window_area, 16));
+  o.align = static_cast<int>(get_at_least(node, "align", o.align, 1));
+  o.size_quantile = static_cast<float>(get_real(node, "size_quantile", o.size_quantile, {0.0, 0.5, false, true}));
   return o;
 }
 

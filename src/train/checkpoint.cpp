@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
+#include <cstring>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <torch/serialize/input-archive.h>
@@ -15,6 +17,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/hash.h"
 #include "train/optim.h"
 
 namespace detlab {
@@ -33,17 +36,39 @@ c10::Dict<std::string, at::Tensor> state_dict(const torch::nn::Module& module) {
   return d;
 }
 
+// Version 2 files end with a trailer: kTrailerMagic, then the FNV-1a of every byte before the trailer. LibTorch
+// reads its zip archives without checking their CRCs, so without it a flipped bit in a tensor would load.
+constexpr char kTrailerMagic[8] = {'D', 'L', 'C', 'K', 'S', 'U', 'M', '\0'};
+constexpr size_t kTrailerSize = 16;
+
 void write_archive(const fs::path& file, torch::serialize::OutputArchive& archive) {
-  AtomicFile out(file, std::ios::binary);
-  archive.save_to(out.stream());
-  out.commit();
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  std::string data = bytes.str();
+  const uint64_t sum = Fnv1a().update(data).value();
+  data.append(kTrailerMagic, sizeof kTrailerMagic);
+  for (int i = 0; i < 8; ++i) data += static_cast<char>((sum >> (8 * i)) & 0xff);
+  write_file_atomic(file, data);
 }
 
-/// Opens a checkpoint archive and checks its format name and version.
+/// Opens a checkpoint archive and checks its checksum, format name and version.
 void open_archive(const fs::path& file, const torch::Device& device, torch::serialize::InputArchive& archive) {
   if (!fs::is_regular_file(file)) throw InputError(file.string(), "", "file not found");
+  const std::string data = read_file(file);
+  size_t archive_size = data.size();
+  bool checked = false;
+  if (data.size() >= kTrailerSize &&
+      std::memcmp(data.data() + data.size() - kTrailerSize, kTrailerMagic, sizeof kTrailerMagic) == 0) {
+    archive_size = data.size() - kTrailerSize;
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; ++i)
+      stored |= static_cast<uint64_t>(static_cast<unsigned char>(data[archive_size + 8 + i])) << (8 * i);
+    if (Fnv1a().update(data.data(), archive_size).value() != stored)
+      throw InputError(file.string(), "checksum", "mismatch: the checkpoint is corrupt (a changed or lost byte)");
+    checked = true;
+  }
   try {
-    archive.load_from(file.string(), device);
+    archive.load_from(data.data(), archive_size, device);
   } catch (const c10::Error& e) {
     throw InputError(file.string(), "",
                      "not a readable detlab checkpoint (" + std::string(e.what_without_backtrace()).substr(0, 120) + ")");
@@ -53,10 +78,12 @@ void open_archive(const fs::path& file, const torch::Device& device, torch::seri
     throw InputError(file.string(), "format", std::string("not a detlab checkpoint (expected format '") +
                                                   kCheckpointFormat + "')");
   if (!archive.try_read("version", v) || !v.isInt()) throw InputError(file.string(), "version", "missing format version");
-  if (v.toInt() != kCheckpointVersion)
+  if (v.toInt() != 1 && v.toInt() != kCheckpointVersion)
     throw InputError(file.string(), "version",
-                     "unsupported format version " + std::to_string(v.toInt()) + " (this build reads version " +
+                     "unsupported format version " + std::to_string(v.toInt()) + " (this build reads versions 1 and " +
                          std::to_string(kCheckpointVersion) + ")");
+  if (v.toInt() == kCheckpointVersion && !checked)
+    throw InputError(file.string(), "checksum", "missing: the checkpoint is truncated");
 }
 
 /// Copies the archive's model state into the module; every name must match in both directions, with equal shapes.
@@ -183,6 +210,18 @@ std::optional<fs::path> CheckpointDir::latest() const {
   if (name.empty() || name.find('/') != std::string::npos || !fs::is_regular_file(file))
     throw InputError(pointer.string(), "", "names a missing checkpoint '" + name + "'");
   return file;
+}
+
+std::vector<fs::path> CheckpointDir::all() const {
+  std::vector<fs::path> ckpts;
+  if (!fs::is_directory(dir_)) return ckpts;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("ckpt_", 0) == 0 && e.path().extension() == ".pt" && n.find(".tmp.") == std::string::npos)
+      ckpts.push_back(e.path());
+  }
+  std::sort(ckpts.rbegin(), ckpts.rend());  // zero-padded iteration numbers sort by name
+  return ckpts;
 }
 
 fs::path CheckpointDir::save(const torch::nn::Module& module, const GroupedOptimizer* optimizer,

@@ -18,8 +18,9 @@ namespace detlab {
 
 class GroupedOptimizer;
 
-/// Format version: a reader fails with InputError on any other value (DESIGN.md: persisted artifacts).
-constexpr int64_t kCheckpointVersion = 1;
+/// Format version: a reader fails with InputError on any other value (src/README.md: persisted artifacts).
+/// Version 2 ends with a checksum of the whole archive (version 1 files, without it, are still read).
+constexpr int64_t kCheckpointVersion = 2;
 
 /// Everything besides tensors that a resumed run needs to continue exactly where the checkpoint was taken.
 struct TrainProgress {
@@ -41,8 +42,8 @@ void save_checkpoint(const std::filesystem::path& file, const torch::nn::Module&
 
 /// Restores what save_checkpoint wrote into an already constructed module / optimizer (same architecture and
 /// grouping), tensors moved to `device`, and sets the default CPU generator's state. Returns the progress.
-/// Throws InputError naming the file when it is unreadable, not a detlab checkpoint, of another version, or
-/// does not fit the module (missing / unexpected names, shape mismatch: the name and both shapes).
+/// Throws InputError naming the file when it is unreadable, corrupt or truncated (its checksum), not a detlab
+/// checkpoint, of another version, or does not fit the module (missing / unexpected names, shape mismatch: the name and both shapes).
 TrainProgress load_checkpoint(const std::filesystem::path& file, torch::nn::Module& module,
                               GroupedOptimizer* optimizer, const torch::Device& device = torch::kCPU);
 
@@ -57,6 +58,8 @@ class CheckpointDir {
   explicit CheckpointDir(std::filesystem::path dir, int keep = 2);
   /// The newest complete checkpoint, if any. InputError when `latest` names a missing file.
   std::optional<std::filesystem::path> latest() const;
+  /// Every ckpt_<iteration>.pt file, newest first (the resume's fallbacks when the latest is corrupt).
+  std::vector<std::filesystem::path> all() const;
   /// Writes ckpt_<iteration>.pt, points `latest` at it, then deletes all but the newest `keep` (0: keep all).
   std::filesystem::path save(const torch::nn::Module& module, const GroupedOptimizer* optimizer,
                              const TrainProgress& progress);

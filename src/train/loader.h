@@ -9,8 +9,8 @@
 #include <map>
 #include <vector>
 
-#include "train/batch.h"
-#include "train/transform.h"
+#include "tensor/batch.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

@@ -9,8 +9,8 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-#include "train/batch.h"
-#include "train/transform.h"
+#include "tensor/batch.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

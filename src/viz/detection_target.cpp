@@ -19,7 +19,9 @@ DetectionExplainer::DetectionExplainer(TransformOptions transform, std::vector<s
 
 void DetectionExplainer::select(const ExplainedDetection& d, int64_t input_height, int64_t input_width) {
   const std::vector<std::string> l = layers();
-  DETLAB_REQUIRE(d.level >= 0 && static_cast<size_t>(d.level) < l.size(), d.level, l.size());
+  // An explainer without layers (a staged pipeline scored by its own stages) has no level to choose.
+  DETLAB_REQUIRE(l.empty() ? d.level == -1 : (d.level >= 0 && static_cast<size_t>(d.level) < l.size()), d.level,
+                 l.size());
   selected_ = d;
   height_ = input_height;
   width_ = input_width;

@@ -9,7 +9,7 @@
 #include <torch/nn/module.h>
 #include <torch/types.h>
 
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 

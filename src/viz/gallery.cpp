@@ -233,6 +233,34 @@ GalleryReport render_detector_gallery(DetectionExplainer& det, const std::string
   return report;
 }
 
+GalleryReport render_detr_gallery(Detr& detr, ScoreModel& input_model, const std::vector<std::string>& class_names,
+                                  const std::string& name, const Dataset& data, const std::vector<int>& show,
+                                  const fs::path& out, const GalleryOptions& opts) {
+  GalleryReport report;
+  const fs::path dir = out / name;
+  fs::create_directories(dir);
+  Recorder rec(report, dir, name);
+  rec.run("filters", "filters", "First-layer filters of the " + name + " backbone",
+          [&](const fs::path& d, const std::string& s) { save_filters(input_model, d, s); });
+  for (int idx : show) {
+    const std::string img = data.images.at(static_cast<size_t>(idx)).name;
+    const ModelInput in = make_input(data.load_image(static_cast<size_t>(idx)), input_model);
+    const auto t0 = std::chrono::steady_clock::now();
+    const DetrAttention a = detr_attention(detr, in, opts.attention);
+    save_detr_attention(a, in, class_names, dir, img + "_attention", opts.figure.colormap);
+    report.seconds["attention"] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++report.runs["attention"];
+    if (!a.objects.empty())
+      report.pictures.emplace_back(name + "/" + img + "_attention_decoder.png",
+                                   img + ": decoder attention of the " + std::to_string(a.objects.size()) +
+                                       " best-scoring queries");
+    if (!a.points.empty())
+      report.pictures.emplace_back(name + "/" + img + "_attention_encoder.png",
+                                   img + ": encoder self-attention at their centres");
+  }
+  return report;
+}
+
 void write_gallery_index(const fs::path& out, const std::vector<std::pair<std::string, GalleryReport>>& parts) {
   write_file_atomic(out / "index.md", [&](std::ostream& os) {
     os << "# detlab visualization gallery\n\n";

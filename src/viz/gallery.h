@@ -13,6 +13,7 @@
 #include "detectors/crop_classifier.h"
 #include "viz/class_image.h"
 #include "viz/detection_target.h"
+#include "viz/detr_attention.h"
 #include "viz/figures.h"
 #include "viz/occlusion.h"
 #include "viz/saliency.h"
@@ -33,6 +34,7 @@ struct GalleryOptions {
   ClassImageOptions class_image;
   int class_image_size = 96;        // classifier: side of the optimized image (1.5 crops: room for context)
   TsneOptions tsne;
+  DetrAttentionOptions attention;
   uint64_t seed = 0;
 
   static SaliencyOptions smoothgrad_defaults() {
@@ -62,6 +64,13 @@ GalleryReport render_classifier_gallery(CropClassifier& classifier, const Datase
 GalleryReport render_detector_gallery(DetectionExplainer& detector, const std::string& name, const Dataset& data,
                                       const std::vector<int>& show, const std::vector<int>& pool,
                                       const std::filesystem::path& out, const GalleryOptions& opts);
+
+/// DETR pictures into out/<name>: the backbone's filters; per image the attention figures (viz/detr_attention.h:
+/// each predicted object's decoder attention, the encoder's attention at their centres). `input_model` prepares
+/// the images with the DETR's transform (its backbone's ScoreModel).
+GalleryReport render_detr_gallery(Detr& detr, ScoreModel& input_model, const std::vector<std::string>& class_names,
+                                  const std::string& name, const Dataset& data, const std::vector<int>& show,
+                                  const std::filesystem::path& out, const GalleryOptions& opts);
 
 /// out/index.md: every picture with its caption, then the time per method.
 void write_gallery_index(const std::filesystem::path& out, const std::vector<std::pair<std::string, GalleryReport>>& parts);

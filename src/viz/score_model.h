@@ -15,8 +15,8 @@
 #include <opencv2/core/mat.hpp>
 
 #include "nn/backbones/backbone.h"
-#include "train/batch.h"
-#include "train/transform.h"
+#include "tensor/batch.h"
+#include "tensor/transform.h"
 
 namespace detlab {
 
@@ -89,7 +89,7 @@ struct ModelInput {
   ImageMeta meta;        // resize bookkeeping: the image occupies [0, meta.width) x [0, meta.height) of the tensor
 };
 
-/// Preprocesses one image exactly as the model's own inference path does (train/transform.h make_eval_batch).
+/// Preprocesses one image exactly as the model's own inference path does (tensor/transform.h make_eval_batch).
 /// requires: bgr CV_8UC3, non-empty.
 ModelInput make_input(const cv::Mat& bgr, ScoreModel& model);
 

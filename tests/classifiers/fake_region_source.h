@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/box_ops.h"
-#include "pipeline/box_coder.h"
+#include "pipeline/host_box_coder.h"
 #include "pipeline/training.h"
 
 namespace detlab::test {
@@ -73,7 +73,7 @@ class FakeRegionSource final : public RegionSource {
       }
       for (int c = 0; c < k; ++c) row[k + c] = 1.f - row[c];
       if (best_obj >= 0 && boxes[r].box.width() > 0 && boxes[r].box.height() > 0) {
-        const auto d = BoxCoder{}.encode(boxes[r].box, records_[i].objects[best_obj].box);
+        const auto d = HostBoxCoder{}.encode(boxes[r].box, records_[i].objects[best_obj].box);
         for (int q = 0; q < 4; ++q) row[2 * k + q] = d[q];
       }
       row[2 * k + 4] = static_cast<float>((r * 2654435761u + i * 40503u) % 1000) / 1000.f;

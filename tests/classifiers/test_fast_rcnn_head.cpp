@@ -11,7 +11,7 @@
 #include "classifiers/fake_region_source.h"
 #include "core/error.h"
 #include "nn/modeling/box_coder.h"
-#include "pipeline/box_coder.h"
+#include "pipeline/host_box_coder.h"
 #include "pipeline/registries.h"
 #include "pipeline/torch_stage.h"
 #include "nn/catch_torch.h"
@@ -60,7 +60,7 @@ TEST_CASE("fast_rcnn_head: softmax scores and class deltas that decode to torchv
   const Box proposal{20.f, 30.f, 80.f, 70.f};
   const torch::Tensor tv = nn::BoxCoder(nn::kRoiHeadBoxWeights).decode_single(deltas.slice(0, 1, 2),
                                                                                torch::tensor({{20.f, 30.f, 80.f, 70.f}}));
-  const BoxCoder unit;
+  const HostBoxCoder unit;
   for (int c = 0; c < 3; ++c) {
     const Box d = unit.decode(proposal, s.deltas.ptr<float>(1) + 4 * c);
     CHECK(d.x1 == Approx(tv[0][4 * (c + 1)].item<float>()).margin(1e-3));

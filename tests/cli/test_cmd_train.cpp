@@ -17,6 +17,7 @@
 #include "support/cli_runner.h"
 #include "support/tiny_configs.h"
 #include "core/atomic_file.h"
+#include "core/hash.h"
 #include "data/synthetic.h"
 #include "pipeline/model_dir.h"
 
@@ -152,6 +153,15 @@ TEST_CASE("bad configs and models: exit code 2 and one line", "[cli][train]") {
   auto j = read_versioned_json(copy / "linear_svm.json", "linear_svm", 1);
   write_versioned_json(copy / "linear_svm.json", "linear_svm", 2, j);
   Result r = detlab_run({"eval", cfg(), "--model", copy.string()});
+  REQUIRE(r.code == 2);
+  REQUIRE(lines(errors_only(r.err)) == 1);
+  REQUIRE(r.err.find("linear_svm.json: content does not match its checksum") != std::string::npos);
+  {  // the same file with its checksum brought up to date: now its version is what is refused
+    nlohmann::json header = nlohmann::json::parse(read_file(copy / "detector.json"));
+    header["checksums"]["linear_svm.json"] = file_content_hash(copy / "linear_svm.json");
+    write_file_atomic(copy / "detector.json", header.dump(2));
+  }
+  r = detlab_run({"eval", cfg(), "--model", copy.string()});
   REQUIRE(r.code == 2);
   REQUIRE(lines(errors_only(r.err)) == 1);
   REQUIRE(r.err.find("linear_svm.json: format_version: unsupported linear_svm version 2") != std::string::npos);

@@ -3,6 +3,8 @@
 // Tests of the config tree: typed reads, _base_ inheritance, --set overrides, unknown-key errors, checked reads.
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 #include <string>
 
 #include "config/checked.h"
@@ -135,8 +137,8 @@ TEST_CASE("checked reads refuse bad values with one line naming the file and the
   const Config h = c.child("head");
   CHECK(error_of([&] { get_positive(h, "n", 1); }) == "exp.yaml: head.n: must be positive, got 0");
   CHECK(error_of([&] { get_positive(h, "m", 1); }) == "exp.yaml: head.m: must be positive, got -2");
-  CHECK(error_of([&] { get_non_negative(h, "x", 1); }) == "exp.yaml: head.x: must be >= 0");
-  CHECK(error_of([&] { get_non_negative(h, "y", 1); }) == "exp.yaml: head.y: must be >= 0");  // NaN
+  CHECK(error_of([&] { get_non_negative(h, "x", 1); }) == "exp.yaml: head.x: must be >= 0, got -0.1");
+  CHECK(error_of([&] { get_non_negative(h, "y", 1); }) == "exp.yaml: head.y: must be a finite number >= 0, got nan");
   CHECK(error_of([&] { get_choice(h, "norm", "none", {"batch_norm", "frozen_batch_norm", "none"}); }) ==
         "exp.yaml: head.norm: expected batch_norm, frozen_batch_norm or none, got 'group_norm'");
   CHECK(error_of([&] { get_choice(h, "norm", "none", {"none"}); }) ==
@@ -145,6 +147,28 @@ TEST_CASE("checked reads refuse bad values with one line naming the file and the
   // A fallback that is not one of the choices is a programming error, reported the same way.
   CHECK(error_of([&] { get_choice(h, "absent", "x", {"a", "b"}); }) ==
         "exp.yaml: head.absent: expected a or b, got 'x'");
+}
+
+TEST_CASE("get_at_least and get_real state the bound and the value, NaN and infinity are refused", "[config]") {
+  const Config c = Config::parse("{k: 1, iou: 0.5, zero: 0, one: 1, big: .inf, small: -.inf, nan: .nan, q: 0.5}\n",
+                                 "exp.yaml");
+  CHECK(get_at_least(c, "k", 5, 1) == 1);
+  CHECK(get_at_least(c, "absent", 5, 1) == 5);
+  CHECK(error_of([&] { get_at_least(c, "k", 5, 2); }) == "exp.yaml: k: must be >= 2, got 1");
+  const RealRange unit_open_closed{0.0, 1.0, true, false};
+  CHECK(get_real(c, "iou", 0.3, unit_open_closed) == 0.5);
+  CHECK(get_real(c, "one", 0.3, unit_open_closed) == 1.0);
+  CHECK(get_real(c, "absent", 0.3, unit_open_closed) == 0.3);
+  CHECK(error_of([&] { get_real(c, "zero", 0.3, unit_open_closed); }) == "exp.yaml: zero: must be in (0, 1], got 0");
+  CHECK(error_of([&] { get_real(c, "q", 0.1, {0.0, 0.5, false, true}); }) ==
+        "exp.yaml: q: must be in [0, 0.5), got 0.5");
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(error_of([&] { get_real(c, "zero", 1.0, {0.0, inf, true}); }) == "exp.yaml: zero: must be > 0, got 0");
+  CHECK(error_of([&] { get_real(c, "big", 1.0, {0.0, inf}); }) ==
+        "exp.yaml: big: must be a finite number >= 0, got inf");
+  CHECK(error_of([&] { get_real(c, "small", 1.0, {-inf, 1.0}); }) ==
+        "exp.yaml: small: must be a finite number <= 1, got -inf");
+  CHECK(error_of([&] { get_real(c, "nan", 1.0, {-inf, inf}); }) == "exp.yaml: nan: must be a finite number, got nan");
 }
 
 TEST_CASE("get_named maps names to values and lists the names in its error", "[config]") {

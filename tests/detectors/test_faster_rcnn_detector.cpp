@@ -13,7 +13,7 @@
 #include "nn/tv_fixture.h"
 #include "pipeline/model_dir.h"
 #include "pipeline/registries.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 #include "nn/catch_torch.h"
 
 using namespace detlab;

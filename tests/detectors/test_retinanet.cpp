@@ -43,6 +43,23 @@ TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation key
   CHECK(d.model.focal.alpha == 0.25);
   CHECK(nn::AnchorGenerator(d.model.anchors).num_anchors_per_location() == std::vector<int64_t>(5, 9));
 
+  // The family's defaults live in the Options struct: a default-constructed one builds the same network.
+  RetinaNetDetectorOptions plain;
+  plain.model.num_classes = d.model.num_classes;
+  CHECK(plain.backbone == d.backbone);
+  CHECK(plain.resnet.layers == d.resnet.layers);
+  CHECK(plain.resnet.out_features == d.resnet.out_features);
+  CHECK(plain.resnet.num_classes == 0);
+  CHECK(plain.fpn.extra == FpnOptions::Extra::kP6P7);
+  CHECK(plain.fpn.out_channels == d.fpn.out_channels);
+  CHECK(plain.model.anchors.sizes == d.model.anchors.sizes);
+  CHECK(plain.model.anchors.aspect_ratios == d.model.anchors.aspect_ratios);
+  CHECK(plain.net.transform.min_size == d.net.transform.min_size);
+  std::vector<std::string> parsed_keys, plain_keys;
+  for (const auto& p : make_retinanet_model(d)->named_parameters()) parsed_keys.push_back(p.key());
+  for (const auto& p : make_retinanet_model(plain)->named_parameters()) plain_keys.push_back(p.key());
+  CHECK(plain_keys == parsed_keys);
+
   const RetinaNetDetectorOptions a = parse(
       "type: retinanet\nbackbone: {name: small_resnet}\nfpn: {out_channels: 64}\nhead: {num_convs: 2}\n"
       "anchors: {sizes: [16, 32, 64, 128, 256], scales_per_octave: 2, aspect_ratios: [1.0]}\n"

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <cmath>
+#include <optional>
+#include <random>
 
 #include <unistd.h>
 
@@ -151,4 +153,61 @@ TEST_CASE("coco results: an invalid set leaves no file behind", "[eval][detectio
   CHECK(fs::is_empty(dir.path));
   const DetectionSet nan_box = {{7, {det(0, {0, 0, std::nanf(""), 1}, 0.5f)}}};
   CHECK_THROWS_AS(check_detections(gt, nan_box), std::invalid_argument);
+}
+
+TEST_CASE("coco results: the streaming path gives the checked path's set, or hands the file over",
+          "[eval][detections]") {
+  TempDir tmp;
+  const Dataset gt = small_gt();  // image ids 7, 9; category ids 3, 18
+  std::mt19937 rng(11);
+  auto pick = [&](std::initializer_list<const char*> options) {
+    const std::vector<const char*> v(options);
+    return std::string(rng() % 2 ? v[0] : v[rng() % v.size()]);  // the first (valid) option half of the time
+  };
+  int streamed = 0, refused = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::string text = "[";
+    for (int n = static_cast<int>(rng() % 4), k = 0; k < n; ++k) {
+      std::vector<std::string> fields = {
+          "\"image_id\": " + pick({"7", "9", "8", "\"7\"", "7.0"}),
+          "\"category_id\": " + pick({"3", "18", "4"}),
+          "\"bbox\": " + pick({"[1.25, 2, 30.5, 40]", "[0, 0, 0, 0]", "[1, 1, -2, 3]", "[1, 2, 3]",
+                               "[1e38, 1, 1e38, 1]", "[0.1, 0.2, 0.3, 0.4]", "null"}),
+          "\"score\": " + pick({"0.875", "-3.5", "1e39", "\"0.5\"", "12"})};
+      if (rng() % 4 == 0) fields.push_back(R"("segmentation": {"counts": "abc", "size": [2, 2]})");
+      if (rng() % 10 == 0) fields.erase(fields.begin() + static_cast<long>(rng() % fields.size()));
+      std::shuffle(fields.begin(), fields.end(), rng);
+      std::string obj = "{";
+      for (size_t f = 0; f < fields.size(); ++f) obj += (f ? ", " : "") + fields[f];
+      text += std::string(k ? ", " : "") + obj + "}";
+    }
+    text += rng() % 30 == 0 ? "" : "]";
+    const fs::path file = tmp.path / "dets.json";
+    std::ofstream(file, std::ios::trunc) << text;
+    const std::optional<DetectionSet> fast = detail::read_coco_results_streaming(file, gt);
+    std::optional<DetectionSet> checked;
+    try {
+      checked = detail::read_coco_results_checked(file, gt);
+    } catch (const InputError&) {
+    }
+    INFO(text);
+    if (!fast) {
+      ++refused;
+      continue;
+    }
+    ++streamed;
+    REQUIRE(checked.has_value());
+    REQUIRE(fast->size() == checked->size());
+    for (size_t k = 0; k < fast->size(); ++k) {
+      CHECK((*fast)[k].image_id == (*checked)[k].image_id);
+      REQUIRE((*fast)[k].dets.size() == (*checked)[k].dets.size());
+      for (size_t d = 0; d < (*fast)[k].dets.size(); ++d) {
+        CHECK((*fast)[k].dets[d].box == (*checked)[k].dets[d].box);
+        CHECK((*fast)[k].dets[d].label == (*checked)[k].dets[d].label);
+        CHECK((*fast)[k].dets[d].score == (*checked)[k].dets[d].score);
+      }
+    }
+  }
+  CHECK(streamed > 300);
+  CHECK(refused > 300);
 }

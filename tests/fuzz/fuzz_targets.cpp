@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -12,7 +13,9 @@
 #include "core/error.h"
 #include "data/formats.h"
 #include "data/image_header.h"
+#include "data/coco_streaming.h"
 #include "eval/detections.h"
+#include "proposals/proposal_file.h"
 
 namespace detlab::fuzz {
 
@@ -50,6 +53,37 @@ int run(F&& read) {
   return 0;
 }
 
+bool same_dataset(const Dataset& a, const Dataset& b) {
+  if (a.name != b.name || a.class_names != b.class_names || a.category_ids != b.category_ids ||
+      a.splits != b.splits || a.images.size() != b.images.size())
+    return false;
+  for (size_t i = 0; i < a.images.size(); ++i) {
+    const ImageRecord &x = a.images[i], &y = b.images[i];
+    if (x.id != y.id || x.name != y.name || x.file != y.file || x.width != y.width || x.height != y.height ||
+        x.objects.size() != y.objects.size())
+      return false;
+    for (size_t k = 0; k < x.objects.size(); ++k) {
+      const Object &o = x.objects[k], &p = y.objects[k];
+      if (!(o.box == p.box) || o.label != p.label || o.difficult != p.difficult || o.crowd != p.crowd ||
+          o.id != p.id || !(o.area == p.area))
+        return false;
+    }
+  }
+  return true;
+}
+
+bool same_detections(const DetectionSet& a, const DetectionSet& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].image_id != b[i].image_id || a[i].dets.size() != b[i].dets.size()) return false;
+    for (size_t k = 0; k < a[i].dets.size(); ++k)
+      if (!(a[i].dets[k].box == b[i].dets[k].box) || a[i].dets[k].label != b[i].dets[k].label ||
+          !(a[i].dets[k].score == b[i].dets[k].score))
+        return false;
+  }
+  return true;
+}
+
 // The header of a 1 x 1 PNG (signature, IHDR): the image a YOLO label file points at (only its size is read).
 const std::string kPng1x1 = std::string("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90\x77\x53\xde", 33);
 
@@ -67,8 +101,15 @@ int dlib_xml(const uint8_t* data, size_t size) {
 }
 
 int coco_json(const uint8_t* data, size_t size) {
-  write(scratch() / "instances.json", data, size);
-  return run([&] { read_coco(scratch() / "instances.json"); });
+  const fs::path file = scratch() / "instances.json";
+  write(file, data, size);
+  // The oracle beyond "no crash": whatever the streaming path accepts, the checked path reads the same.
+  std::vector<std::string> warnings;
+  if (const std::optional<Dataset> streamed = detail::read_coco_streaming(file, {}, {}, warnings)) {
+    const Dataset checked = detail::read_coco_checked(file, {}, {});  // an InputError here is a finding too
+    if (!same_dataset(*streamed, checked)) std::abort();
+  }
+  return run([&] { read_coco(file); });
 }
 
 int coco_results(const uint8_t* data, size_t size) {
@@ -80,8 +121,22 @@ int coco_results(const uint8_t* data, size_t size) {
           R"( "annotations": [{"id": 1, "image_id": 1, "category_id": 3, "bbox": [1, 2, 10, 20]}]})");
     return read_coco(scratch() / "gt.json");
   }();
-  write(scratch() / "results.json", data, size);
-  return run([&] { read_coco_results(scratch() / "results.json", gt); });
+  const fs::path file = scratch() / "results.json";
+  write(file, data, size);
+  if (const std::optional<DetectionSet> streamed = detail::read_coco_results_streaming(file, gt)) {
+    const DetectionSet checked = detail::read_coco_results_checked(file, gt);
+    if (!same_detections(*streamed, checked)) std::abort();
+  }
+  return run([&] { read_coco_results(file, gt); });
+}
+
+int proposal_cache(const uint8_t* data, size_t size) {
+  const fs::path file = scratch() / "proposals.bin";
+  write(file, data, size);
+  return run([&] {
+    const ProposalCache cache(file);
+    for (const std::string& name : cache.names()) cache.boxes(name);
+  });
 }
 
 int yolo_labels(const uint8_t* data, size_t size) {
@@ -138,6 +193,7 @@ const std::vector<std::pair<std::string, Target>>& targets() {
   static const std::vector<std::pair<std::string, Target>> all = {
       {"voc_xml", voc_xml},         {"dlib_xml", dlib_xml},       {"coco_json", coco_json},
       {"coco_results", coco_results}, {"yolo_labels", yolo_labels}, {"yaml_config", yaml_config},
+      {"proposal_cache", proposal_cache},
       {"image_header", image_header}};
   return all;
 }

@@ -11,7 +11,8 @@ import re
 import sys
 
 # Bottom to top; folders on one rank may include each other.
-LAYERS = [["core"], ["config"], ["data"], ["eval"], ["nn"], ["pipeline"], ["proposals", "features", "classifiers"],
+LAYERS = [["core"], ["config"], ["data"], ["eval"], ["nn"], ["tensor"], ["pipeline"],
+          ["proposals", "features", "classifiers"],
           ["viz"], ["train"], ["detectors"], ["experiment"], ["cli"]]
 RANK = {folder: i for i, group in enumerate(LAYERS) for folder in group}
 TORCH_FREE = {"core", "config", "data", "eval"}

@@ -168,3 +168,56 @@ TEST_CASE("transformer ignores features and positions at padded positions", "[nn
   CHECK_FALSE(
       torch::allclose(t.forward(src, open, queries, pos).hs, t.forward(src2, open, queries, pos2).hs, 1e-3, 1e-3));
 }
+
+TEST_CASE("recorded attention leaves the outputs unchanged and equals softmax(q k^T / sqrt(d)) by hand",
+          "[nn][detr][attention]") {
+  torch::manual_seed(2);
+  nn::TransformerOptions o;
+  o.d_model = 16;
+  o.nhead = 2;
+  o.num_encoder_layers = 2;
+  o.num_decoder_layers = 2;
+  o.dim_feedforward = 32;
+  nn::Transformer t(o);
+  t.eval();
+  torch::NoGradGuard g;
+  const torch::Tensor mask = nn::padding_mask({{3, 3}, {2, 4}}, 3, 4, torch::kCPU);
+  const torch::Tensor src = torch::randn({2, 16, 3, 4});
+  const torch::Tensor pos = torch::randn({2, 16, 3, 4});
+  const torch::Tensor queries = torch::randn({5, 16});
+  const auto plain = t.forward(src, mask, queries, pos);
+  CHECK(t.attention().encoder.empty());  // off unless asked
+  t.set_record_attention(true);
+  const auto recorded = t.forward(src, mask, queries, pos);
+  const nn::Transformer::Attention a = t.attention();
+  t.set_record_attention(false);
+  CHECK(torch::equal(plain.hs, recorded.hs));
+  CHECK(torch::equal(plain.memory, recorded.memory));
+  REQUIRE(a.encoder.size() == 2);
+  REQUIRE(a.decoder.size() == 2);
+  for (const torch::Tensor& w : a.encoder) CHECK(w.sizes() == torch::IntArrayRef({2, 12, 12}));
+  for (const torch::Tensor& w : a.decoder) CHECK(w.sizes() == torch::IntArrayRef({2, 5, 12}));
+  // Rows are distributions over the image's own tokens: padded keys get nothing.
+  const torch::Tensor keys_open = (~mask.flatten(1)).to(torch::kFloat).unsqueeze(1);  // N x 1 x S
+  for (const torch::Tensor& w : a.encoder) {
+    CHECK(torch::allclose(w.sum(-1), torch::ones({2, 12}), 1e-5, 1e-5));
+    CHECK((w * (1 - keys_open)).abs().max().item<float>() == 0.f);
+  }
+  for (const torch::Tensor& w : a.decoder) CHECK(torch::allclose(w.sum(-1), torch::ones({2, 5}), 1e-5, 1e-5));
+
+  // The first encoder layer's weights by hand: per head softmax((W_q (x + p)) (W_k (x + p))^T / sqrt(d_h)) with
+  // padded keys masked, then the mean over the heads.
+  const auto& layer = *t.named_modules("", /*include_self=*/false)["encoder.layers.0.self_attn"]->as<torch::nn::MultiheadAttentionImpl>();
+  const torch::Tensor x = (src + pos).flatten(2).permute({0, 2, 1});  // N x S x E
+  const torch::Tensor w_in = layer.in_proj_weight, b_in = layer.in_proj_bias;
+  const torch::Tensor q = torch::matmul(x, w_in.narrow(0, 0, 16).t()) + b_in.narrow(0, 0, 16);
+  const torch::Tensor k = torch::matmul(x, w_in.narrow(0, 16, 16).t()) + b_in.narrow(0, 16, 16);
+  torch::Tensor mean = torch::zeros({2, 12, 12});
+  for (int64_t h = 0; h < 2; ++h) {
+    const torch::Tensor qh = q.narrow(2, 8 * h, 8), kh = k.narrow(2, 8 * h, 8);
+    torch::Tensor logits = torch::matmul(qh, kh.transpose(1, 2)) / std::sqrt(8.0);
+    logits = logits.masked_fill(mask.flatten(1).unsqueeze(1), -INFINITY);
+    mean = mean + logits.softmax(-1) / 2;
+  }
+  CHECK(torch::allclose(a.encoder[0], mean, 1e-5, 1e-6));
+}

@@ -68,6 +68,31 @@ TEST_CASE("model folders refuse what does not fit, naming the file", "[pipeline]
   REQUIRE_THROWS_WITH(read_versioned_json(dir / "t.json", "x", 1), Catch::Contains("t.json"));
 }
 
+TEST_CASE("model folders: a stage file changed after saving is refused by its checksum", "[pipeline][model_dir]") {
+  const fs::path dir = fresh("checksums");
+  ModelHeader h;
+  h.type = "staged";
+  h.class_names = {"a"};
+  h.files = save_model_files(dir, [](const fs::path& tmp) {
+    std::ofstream(tmp / "weights.pt", std::ios::binary) << std::string(1000, 'w');
+    std::ofstream(tmp / "svm.json") << "{}";
+  });
+  write_model_header(dir, h);
+  REQUIRE(read_model_header(dir, "staged", {"a"}, "").checksums.size() == 2);
+  std::string bytes = read_file(dir / "weights.pt");
+  bytes[500] = 'x';  // one flipped byte
+  write_file_atomic(dir / "weights.pt", bytes);
+  REQUIRE_THROWS_WITH(read_model_header(dir, "staged", {"a"}, ""),
+                      Catch::Contains("weights.pt") && Catch::Contains("checksum"));
+  write_file_atomic(dir / "weights.pt", bytes.substr(0, 999));  // truncated
+  REQUIRE_THROWS_WITH(read_model_header(dir, "staged", {"a"}, ""), Catch::Contains("checksum"));
+  // A folder saved before checksums existed (no "checksums" key) still loads.
+  nlohmann::json j = nlohmann::json::parse(read_file(dir / "detector.json"));
+  j.erase("checksums");
+  write_file_atomic(dir / "detector.json", j.dump());
+  REQUIRE(read_model_header(dir, "staged", {"a"}, "").checksums.empty());
+}
+
 TEST_CASE("a failing save leaves no stage files", "[pipeline][model_dir]") {
   const fs::path dir = fresh("fail");
   REQUIRE_THROWS(save_model_files(dir, [](const fs::path& tmp) {

@@ -14,7 +14,7 @@
 #include "config/config.h"
 #include "core/box_ops.h"
 #include "core/error.h"
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 #include "proposals/hierarchical_grouping.h"
 #include "proposals/selective_search.h"
 

@@ -110,7 +110,8 @@ TEST_CASE("unreadable files and unknown versions give InputError naming the file
   future.write("version", c10::IValue(int64_t{kCheckpointVersion + 1}));
   future.save_to((dir / "future.pt").string());
   CHECK_THROWS_WITH(load_checkpoint(dir / "future.pt", *net, nullptr),
-                    Catch::Contains("future.pt") && Catch::Contains("version") && Catch::Contains("unsupported format version 2"));
+                    Catch::Contains("future.pt") && Catch::Contains("version") &&
+                        Catch::Contains("unsupported format version " + std::to_string(kCheckpointVersion + 1)));
   torch::serialize::OutputArchive other;
   other.write("format", c10::IValue(std::string("something-else")));
   other.save_to((dir / "other.pt").string());

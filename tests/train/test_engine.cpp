@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <sstream>
 
 #include <torch/cuda.h>
 
@@ -15,8 +16,9 @@
 #include "train/checkpoint.h"
 #include "pipeline/runtime.h"
 #include "train/engine.h"
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 #include "train/train_log.h"
+#include "core/atomic_file.h"
 #include "pipeline/detector.h"
 #include "train_fixtures.h"
 
@@ -153,6 +155,47 @@ TEST_CASE("a non-finite loss stops the run naming the iteration and keeps the la
   CHECK_THROWS_WITH(train(early, ds, o, context(dir2)), Catch::Contains("iteration 2") && Catch::Contains("No checkpoint"));
   std::filesystem::remove_all(dir);
   std::filesystem::remove_all(dir2);
+}
+
+TEST_CASE("a corrupt checkpoint is refused by its checksum, resume falls back to the previous one and says so",
+          "[train][engine]") {
+  const Dataset ds = box_dataset(9, 40, 32, 11, 2, /*vary_size=*/true);
+  const auto dir = temp_dir("corrupt");
+  const TrainOptions o = tiny_options();  // checkpoints at 4 and 8 of 12
+  seed_everything(1);
+  TinyTrainable killed;
+  killed.kill_at = 10;
+  CHECK_THROWS_WITH(train(killed, ds, o, context(dir)), "simulated kill");
+  CheckpointDir cd(dir / "checkpoints");
+  REQUIRE(cd.all().size() == 2);
+  const std::filesystem::path latest = *cd.latest();
+  CHECK(latest.filename() == "ckpt_00000008.pt");
+  std::string bytes = read_file(latest);
+  const std::string good = bytes;
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 1);  // one flipped bit in the archive
+  write_file_atomic(latest, bytes);
+  TinyTrainable probe;
+  CHECK_THROWS_WITH(load_checkpoint(latest, probe.module(), nullptr),
+                    Catch::Contains("ckpt_00000008.pt") && Catch::Contains("checksum"));
+  write_file_atomic(latest, good.substr(0, good.size() - 7));  // truncated
+  CHECK_THROWS_WITH(load_checkpoint(latest, probe.module(), nullptr), Catch::Contains("ckpt_00000008.pt"));
+
+  std::ostringstream err;
+  auto* old = std::cerr.rdbuf(err.rdbuf());
+  TinyTrainable resumed;
+  EngineContext c = context(dir);
+  c.resume = true;
+  TrainResult r;
+  try {
+    r = train(resumed, ds, o, c);
+  } catch (...) {
+    std::cerr.rdbuf(old);
+    throw;
+  }
+  std::cerr.rdbuf(old);
+  CHECK(r.start_iteration == 4);
+  CHECK_THAT(err.str(), Catch::Contains("ckpt_00000008.pt") && Catch::Contains("falling back"));
+  std::filesystem::remove_all(dir);
 }
 
 namespace {

@@ -4,7 +4,9 @@
 // detector reported for it, and the gradient methods run on it.
 #include "../train/catch_torch.h"
 
+#include "cli/visualize_staged.h"
 #include "config/config.h"
+#include "core/error.h"
 #include "data/synthetic.h"
 #include "detectors/network_detector.h"
 #include "pipeline/registries.h"
@@ -93,5 +95,65 @@ TEST_CASE("every explainable family: the explained score is the reported score",
     REQUIRE(occ.map.values.size(0) == in.tensor.size(2));
     // A different input size has no such anchor: refused, not silently wrong.
     REQUIRE_THROWS(ex->forward(torch::zeros({1, 3, in.tensor.size(2) + 32, in.tensor.size(3)}), nullptr));
+  }
+}
+
+TEST_CASE("staged pipelines: the explained score is the stages' own score, by network or by the stages",
+          "[viz][detection_target]") {
+  // Untrained heads (a near-uniform softmax): every proposal scores about 1 / (K + 1), so there are detections.
+  const std::vector<std::pair<std::string, std::string>> pipelines = {
+      {"network", "{type: staged, backbone: {type: small_resnet, out_features: [layer3], input: {min_size: 128, "
+                  "max_size: 128}}, proposals: {type: selective_search, mode: fast, max_proposals: 60}, "
+                  "features: {type: roi_pool, featmap: layer3, output_size: 7}, classifier: {type: fast_rcnn_head, "
+                  "representation_size: 32}, postprocess: {score_thresh: 0.0, max_per_image: 10}}"},
+      {"stages", "{type: staged, proposals: {type: selective_search, mode: fast, max_proposals: 30}, features: "
+                 "{type: cnn_crop, backbone: {type: small_resnet}}, classifier: {type: fast_rcnn_head, "
+                 "representation_size: 32}, postprocess: {score_thresh: 0.0, max_per_image: 5}}"},
+  };
+  const Dataset ds = images();
+  for (const auto& [kind, yaml] : pipelines) {
+    INFO("pipeline " << kind);
+    torch::manual_seed(4);
+    BuildContext b;
+    b.registries = &builtin_registries();
+    b.class_names = ds.class_names;
+    auto det = builtin_registries().detectors.build(Config::parse(yaml, "test"), b);
+    auto ex = cli::make_staged_explainer(*det, ds.class_names, torch::kCPU);
+    REQUIRE(ex != nullptr);
+    CHECK(ex->family() == "staged");
+    CHECK(ex->layers().empty() == (kind == "stages"));
+    const cv::Mat img = ds.load_image(0);
+    const ModelInput in = make_input(img, *ex);
+    const std::vector<ExplainedDetection> dets = ex->detections(in);
+    REQUIRE(dets.size() >= 3);
+    const Detections reported = det->detect(Image{"x", img});
+    REQUIRE(reported.size() == dets.size());
+    for (size_t i = 0; i < dets.size(); ++i) {
+      CHECK(dets[i].score == Approx(reported[i].score).epsilon(1e-6));
+      CHECK(dets[i].image_box.x1 == Approx(reported[i].box.x1).margin(1e-2));
+      CHECK(dets[i].label == reported[i].label);
+    }
+    for (size_t i = 0; i < 3; ++i) {
+      ex->select(dets[i], in.tensor.size(2), in.tensor.size(3));
+      torch::NoGradGuard no_grad;
+      const double s = ex->forward(in.tensor, nullptr)[0][0].item<double>();
+      INFO("detection " << i << " " << dets[i].name << " proposal " << dets[i].index);
+      CHECK(s == Approx(dets[i].score).epsilon(1e-4).margin(1e-6));
+    }
+    ex->select(dets[0], in.tensor.size(2), in.tensor.size(3));
+    OcclusionOptions oo;
+    oo.size = 48;
+    oo.stride = 48;
+    const OcclusionResult occ = occlusion(*ex, in.tensor, in.meta.height, in.meta.width, oo);
+    CHECK(torch::isfinite(occ.map.values).all().item<bool>());
+    if (kind == "network") {
+      const Heatmap g = grad_cam(*ex, in.tensor, {});
+      CHECK(g.layer == "layer3");
+      CHECK(torch::isfinite(g.values).all().item<bool>());
+      CHECK(saliency(*ex, in.tensor, {}).values.max().item<float>() > 0);
+    } else {
+      CHECK_THROWS_AS(grad_cam(*ex, in.tensor, {}), InputError);
+      CHECK_THROWS_AS(saliency(*ex, in.tensor, {}), InputError);
+    }
   }
 }

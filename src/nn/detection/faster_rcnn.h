@@ -43,7 +43,7 @@ std::vector<std::pair<std::string, std::string>> faster_rcnn_legacy_renames(int 
 /// What this represents: Faster R-CNN (Ren et al. 2015) with torchvision's module structure and parameter names
 /// (backbone.body.*, backbone.fpn.*, rpn.head.*, roi_heads.box_head.fc6/fc7, roi_heads.box_predictor.*), so that
 /// fasterrcnn_resnet50_fpn's state_dict loads strictly; in eval mode it gives torchvision's proposals and
-/// detections on the same normalized batch (the image transform is the caller's: train/transform.h).
+/// detections on the same normalized batch (the image transform is the caller's: tensor/transform.h).
 /// Training is approximate joint training (section 3.2): the RPN's proposals are detached.
 ///
 /// The same class is the joint network of the staged compositions (detectors/staged.h), assembled from the

@@ -99,6 +99,9 @@ class Detr : public DetectionModel {
   const DetrOptions& options() const { return opts_; }
   const std::string& feature() const { return feature_; }
   const nn::SetCriterion& criterion() const { return criterion_; }
+  /// The encoder-decoder (its attention can be recorded: nn::Transformer::set_record_attention).
+  nn::Transformer& transformer() { return *transformer_; }
+  const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
 
  private:
   DetrOptions opts_;

@@ -33,9 +33,11 @@ TransformerEncoderLayerImpl::TransformerEncoderLayerImpl(const TransformerOption
 }
 
 torch::Tensor TransformerEncoderLayerImpl::forward(const torch::Tensor& src, const torch::Tensor& key_padding_mask,
-                                                   const torch::Tensor& pos) {
+                                                   const torch::Tensor& pos, torch::Tensor* attention) {
   const torch::Tensor q = with_pos(src, pos);
-  torch::Tensor x = src + dropout1(std::get<0>(self_attn(q, q, src, key_padding_mask, /*need_weights=*/false)));
+  auto [attended, weights] = self_attn(q, q, src, key_padding_mask, /*need_weights=*/attention != nullptr);
+  if (attention) *attention = weights.detach();
+  torch::Tensor x = src + dropout1(attended);
   x = norm1(x);
   x = x + dropout2(linear2(dropout(torch::relu(linear1(x)))));
   return norm2(x);
@@ -57,12 +59,14 @@ TransformerDecoderLayerImpl::TransformerDecoderLayerImpl(const TransformerOption
 
 torch::Tensor TransformerDecoderLayerImpl::forward(const torch::Tensor& tgt, const torch::Tensor& memory,
                                                    const torch::Tensor& memory_key_padding_mask,
-                                                   const torch::Tensor& pos, const torch::Tensor& query_pos) {
+                                                   const torch::Tensor& pos, const torch::Tensor& query_pos,
+                                                   torch::Tensor* attention) {
   const torch::Tensor q = with_pos(tgt, query_pos);
   torch::Tensor x = tgt + dropout1(std::get<0>(self_attn(q, q, tgt, torch::Tensor(), /*need_weights=*/false)));
   x = norm1(x);
-  const torch::Tensor attended = std::get<0>(
-      multihead_attn(with_pos(x, query_pos), with_pos(memory, pos), memory, memory_key_padding_mask, false));
+  auto [attended, weights] = multihead_attn(with_pos(x, query_pos), with_pos(memory, pos), memory,
+                                            memory_key_padding_mask, /*need_weights=*/attention != nullptr);
+  if (attention) *attention = weights.detach();
   x = norm2(x + dropout2(attended));
   x = x + dropout3(linear2(dropout(torch::relu(linear1(x)))));
   return norm3(x);
@@ -113,8 +117,11 @@ Transformer::Output Transformer::forward(const torch::Tensor& src, const torch::
 
 torch::Tensor Transformer::encode(const torch::Tensor& seq, const torch::Tensor& key_mask, const torch::Tensor& pos) {
   torch::Tensor memory = seq;
+  if (record_) attention_.encoder.clear();
   for (const auto& layer : *encoder_layers_) {
-    memory = layer->as<TransformerEncoderLayer>()->forward(memory, key_mask, pos);
+    torch::Tensor weights;
+    memory = layer->as<TransformerEncoderLayer>()->forward(memory, key_mask, pos, record_ ? &weights : nullptr);
+    if (record_) attention_.encoder.push_back(weights);
   }
   return memory;
 }
@@ -125,8 +132,12 @@ torch::Tensor Transformer::decode(const torch::Tensor& memory, const torch::Tens
               " != query_pos ", query_pos.sizes());
   torch::Tensor out = tgt.defined() ? tgt : torch::zeros_like(query_pos);
   std::vector<torch::Tensor> intermediate;
+  if (record_) attention_.decoder.clear();
   for (const auto& layer : *decoder_layers_) {
-    out = layer->as<TransformerDecoderLayer>()->forward(out, memory, key_mask, pos, query_pos);
+    torch::Tensor weights;
+    out = layer->as<TransformerDecoderLayer>()->forward(out, memory, key_mask, pos, query_pos,
+                                                          record_ ? &weights : nullptr);
+    if (record_) attention_.decoder.push_back(weights);
     if (opts_.return_intermediate_dec) intermediate.push_back(decoder_norm_(out));
   }
   const torch::Tensor hs = opts_.return_intermediate_dec ? torch::stack(intermediate) : decoder_norm_(out).unsqueeze(0);

@@ -12,6 +12,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace detlab::nn {
 
@@ -34,7 +35,9 @@ class TransformerEncoderLayerImpl : public torch::nn::Module {
   explicit TransformerEncoderLayerImpl(const TransformerOptions& o);
   /*  requires: src S x N x E, pos S x N x E, key_padding_mask N x S bool (true = padding) or undefined.
       ensures:  S x N x E. */
-  torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& key_padding_mask, const torch::Tensor& pos);
+  /// attention, when given, receives the self-attention weights N x S x S (averaged over the heads).
+  torch::Tensor forward(const torch::Tensor& src, const torch::Tensor& key_padding_mask, const torch::Tensor& pos,
+                        torch::Tensor* attention = nullptr);
 
   torch::nn::MultiheadAttention self_attn{nullptr};
   torch::nn::Linear linear1{nullptr}, linear2{nullptr};
@@ -53,9 +56,10 @@ class TransformerDecoderLayerImpl : public torch::nn::Module {
   /*  requires: tgt Q x N x E, memory S x N x E, memory_key_padding_mask N x S bool or undefined, pos S x N x E,
                 query_pos Q x N x E.
       ensures:  Q x N x E. */
+  /// attention, when given, receives the cross-attention weights N x Q x S (averaged over the heads).
   torch::Tensor forward(const torch::Tensor& tgt, const torch::Tensor& memory,
                         const torch::Tensor& memory_key_padding_mask, const torch::Tensor& pos,
-                        const torch::Tensor& query_pos);
+                        const torch::Tensor& query_pos, torch::Tensor* attention = nullptr);
 
   torch::nn::MultiheadAttention self_attn{nullptr}, multihead_attn{nullptr};
   torch::nn::Linear linear1{nullptr}, linear2{nullptr};
@@ -97,8 +101,24 @@ class Transformer : public torch::nn::Module {
 
   const TransformerOptions& options() const { return opts_; }
 
+  /// Attention weights of the passes run while recording, for DETR's figures (the encoder's self-attention at
+  /// a pixel, Fig. 3; the decoder's attention of a detection's query, Fig. 6): per layer, averaged over the heads
+  /// as torch.nn.MultiheadAttention returns them, detached. Recording leaves the outputs unchanged; it is off
+  /// unless set, and each encode() / decode() replaces its half.
+  struct Attention {
+    std::vector<torch::Tensor> encoder;  // per encoder layer: N x S x S, row = query token, column = key token
+    std::vector<torch::Tensor> decoder;  // per decoder layer: N x Q x S, each query's attention over the tokens
+  };
+  void set_record_attention(bool on) {
+    record_ = on;
+    attention_ = {};
+  }
+  const Attention& attention() const { return attention_; }
+
  private:
   TransformerOptions opts_;
+  bool record_ = false;
+  Attention attention_;
   std::shared_ptr<torch::nn::Module> encoder_, decoder_;
   torch::nn::ModuleList encoder_layers_{nullptr}, decoder_layers_{nullptr};
   torch::nn::LayerNorm decoder_norm_{nullptr};

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // Tests of resize planning, preprocessing against torch's interpolate, padding and box mapping.
-#include "catch_torch.h"
+#include "../train/catch_torch.h"
 
 #include <opencv2/core.hpp>
 #include <torch/nn/functional/upsampling.h>
 
 #include "config/config.h"
 #include "core/error.h"
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 using namespace detlab;
 
@@ -40,7 +40,7 @@ torch::Tensor reference(const cv::Mat& bgr, int out_w, int out_h, bool flip, con
 
 }  // namespace
 
-TEST_CASE("plan_resize follows torchvision's min / max size rule", "[train][transform]") {
+TEST_CASE("plan_resize follows torchvision's min / max size rule", "[tensor][transform]") {
   TransformOptions o;  // 800 / 1333
   ResizePlan p = plan_resize(640, 480, o);
   CHECK(p.height == 800);  // the shorter side reaches min_size
@@ -84,7 +84,7 @@ TEST_CASE("plan_resize follows torchvision's min / max size rule", "[train][tran
   CHECK(p.scale_x == 1.f);
 }
 
-TEST_CASE("padded_size rounds up to the divisibility", "[train][transform]") {
+TEST_CASE("padded_size rounds up to the divisibility", "[tensor][transform]") {
   CHECK(padded_size(800, 32) == 800);
   CHECK(padded_size(801, 32) == 832);
   CHECK(padded_size(1066, 32) == 1088);
@@ -92,7 +92,7 @@ TEST_CASE("padded_size rounds up to the divisibility", "[train][transform]") {
   CHECK(padded_size(17, 1) == 17);
 }
 
-TEST_CASE("preprocessing equals normalize + torch bilinear interpolate (+ flip)", "[train][transform]") {
+TEST_CASE("preprocessing equals normalize + torch bilinear interpolate (+ flip)", "[tensor][transform]") {
   TransformOptions o;
   const cv::Mat img = random_image(53, 37, 1);
   for (auto [w, h] : {std::pair{53, 37}, std::pair{80, 61}, std::pair{26, 19}, std::pair{100, 20}}) {
@@ -110,7 +110,7 @@ TEST_CASE("preprocessing equals normalize + torch bilinear interpolate (+ flip)"
   }
 }
 
-TEST_CASE("a flipped image is the mirror of the unflipped one", "[train][transform]") {
+TEST_CASE("a flipped image is the mirror of the unflipped one", "[tensor][transform]") {
   TransformOptions o;
   const cv::Mat img = random_image(64, 48, 2);
   const ResizePlan p = plan_resize(64, 48, [] {
@@ -121,7 +121,7 @@ TEST_CASE("a flipped image is the mirror of the unflipped one", "[train][transfo
   CHECK(torch::equal(preprocess_image(img, p, true, o), preprocess_image(img, p, false, o).flip({2})));
 }
 
-TEST_CASE("to_network / to_original map boxes and invert each other", "[train][transform]") {
+TEST_CASE("to_network / to_original map boxes and invert each other", "[tensor][transform]") {
   ImageMeta m;
   m.orig_width = 100;
   m.orig_height = 50;
@@ -145,7 +145,7 @@ TEST_CASE("to_network / to_original map boxes and invert each other", "[train][t
   CHECK(to_network(torch::zeros({0, 4}), m).sizes() == torch::IntArrayRef{0, 4});
 }
 
-TEST_CASE("make_eval_batch resizes, normalizes and zero-pads", "[train][transform]") {
+TEST_CASE("make_eval_batch resizes, normalizes and zero-pads", "[tensor][transform]") {
   TransformOptions o;
   o.min_size = 40;
   o.max_size = 100;
@@ -168,7 +168,7 @@ TEST_CASE("make_eval_batch resizes, normalizes and zero-pads", "[train][transfor
   CHECK(batch.images[1].slice(2, 40).abs().sum().item<float>() == 0.f);  // right padding
 }
 
-TEST_CASE("parse_transform reads its keys and names bad ones", "[train][transform]") {
+TEST_CASE("parse_transform reads its keys and names bad ones", "[tensor][transform]") {
   Config c = Config::parse("min_size: 600\nmax_size: 1000\nfixed_size: [448, 320]\nmean: [0.5, 0.5, 0.5]\n"
                            "std: [0.25, 0.25, 0.25]\nto_rgb: false\nsize_divisibility: 0\n");
   const TransformOptions o = parse_transform(c);

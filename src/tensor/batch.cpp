@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // Batch::to: moves a batch to a device.
-#include "train/batch.h"
+#include "tensor/batch.h"
 
 namespace detlab {
 

@@ -17,7 +17,7 @@ struct TargetBoxes {
 };
 
 /// How one image of a batch relates to its source image. Network coords = original coords * scale
-/// (then mirrored when flipped: x' = width - x); see to_original() in train/transform.h for the inverse.
+/// (then mirrored when flipped: x' = width - x); see to_original() in tensor/transform.h for the inverse.
 struct ImageMeta {
   int index = -1;         // index into the Dataset's images (-1 for images that did not come from a Dataset)
   int64_t image_id = 0;   // ImageRecord::id

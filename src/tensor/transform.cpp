@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // Resize / normalize / pad of input images and the box mapping between original and network pixels.
-#include "train/transform.h"
+#include "tensor/transform.h"
 
 #include <algorithm>
 #include <cmath>

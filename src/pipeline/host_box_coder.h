@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// Host box coding: R-CNN box deltas (dx, dy, dw, dh) between a reference box and a target box.
+// HostBoxCoder: R-CNN box deltas (dx, dy, dw, dh) between two Boxes, for the classical stages and the staged
+// post-processing; nn::BoxCoder (nn/modeling/box_coder.h) is the same map on tensors, torchvision's.
 #pragma once
 
 #include <array>
@@ -14,7 +15,7 @@ namespace detlab {
 ///   dx = wx (gx - px) / pw,  dy = wy (gy - py) / ph,  dw = ww log(gw / pw),  dh = wh log(gh / ph)
 /// with centres (x, y) and sizes (w, h); weights (wx, wy, ww, wh) rescale the targets (Fast R-CNN heads use
 /// (10, 10, 5, 5); ridge regressors on classical features use (1, 1, 1, 1)).
-struct BoxCoder {
+struct HostBoxCoder {
   std::array<float, 4> weights{1.f, 1.f, 1.f, 1.f};
   /// dw / dh are clamped before exp() so a wild prediction cannot overflow: log(1000 / 16) as in detectron2.
   float scale_clamp = 4.135166556742356f;

@@ -9,7 +9,7 @@
 #include <opencv2/core/mat.hpp>
 #include <torch/types.h>
 
-#include "train/batch.h"
+#include "tensor/batch.h"
 
 namespace detlab {
 

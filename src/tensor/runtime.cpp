@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // Device parsing and seeding.
-#include "train/runtime.h"
+#include "tensor/runtime.h"
 
 #include <torch/cuda.h>
 #include <torch/utils.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // parallel_for with std::thread workers and first-exception propagation.
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
-// BoxCoder: R-CNN deltas by hand, round trips, weights, clamp.
+// HostBoxCoder: R-CNN deltas by hand, round trips, weights, clamp.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
-#include "pipeline/box_coder.h"
+#include "pipeline/host_box_coder.h"
 
 using namespace detlab;
 
 TEST_CASE("box coder encodes R-CNN deltas", "[pipeline][box_coder]") {
-  BoxCoder c;
+  HostBoxCoder c;
   // Reference centre (15, 20), size 10 x 20; target centre (20, 20), size 20 x 10.
   const auto d = c.encode({10, 10, 20, 30}, {10, 15, 30, 25});
   REQUIRE(d[0] == Approx(0.5));
@@ -25,7 +25,7 @@ TEST_CASE("box coder encodes R-CNN deltas", "[pipeline][box_coder]") {
 }
 
 TEST_CASE("box coder weights scale the deltas, decode inverts them", "[pipeline][box_coder]") {
-  BoxCoder c;
+  HostBoxCoder c;
   c.weights = {10, 10, 5, 5};  // Fast R-CNN
   const Box p{3, 4, 50, 40}, g{7.5f, 1.f, 60.f, 33.f};
   const auto d = c.encode(p, g);
@@ -37,7 +37,7 @@ TEST_CASE("box coder weights scale the deltas, decode inverts them", "[pipeline]
 }
 
 TEST_CASE("box coder clamps huge size deltas", "[pipeline][box_coder]") {
-  BoxCoder c;
+  HostBoxCoder c;
   const float d[4] = {0, 0, 100, 100};
   const Box b = c.decode({0, 0, 16, 16}, d);
   REQUIRE(std::isfinite(b.x2));

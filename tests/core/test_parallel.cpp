@@ -9,11 +9,11 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline/parallel.h"
+#include "core/parallel.h"
 
 using namespace detlab;
 
-TEST_CASE("parallel_for visits every index exactly once", "[pipeline][parallel]") {
+TEST_CASE("parallel_for visits every index exactly once", "[core][parallel]") {
   for (int threads : {1, 2, 4, 0}) {
     std::vector<std::atomic<int>> seen(1000);
     std::atomic<int> max_worker{0};
@@ -29,7 +29,7 @@ TEST_CASE("parallel_for visits every index exactly once", "[pipeline][parallel]"
   parallel_for(0, 4, [](int, int) { FAIL("no work expected"); });
 }
 
-TEST_CASE("parallel_for rethrows the first exception", "[pipeline][parallel]") {
+TEST_CASE("parallel_for rethrows the first exception", "[core][parallel]") {
   for (int threads : {1, 3}) {
     std::atomic<int> calls{0};
     std::atomic<bool> thrown{false};
@@ -54,7 +54,7 @@ TEST_CASE("parallel_for rethrows the first exception", "[pipeline][parallel]") {
   }
 }
 
-TEST_CASE("resolve_threads", "[pipeline][parallel]") {
+TEST_CASE("resolve_threads", "[core][parallel]") {
   REQUIRE(resolve_threads(8, 3) == 3);
   REQUIRE(resolve_threads(2, 100) == 2);
   REQUIRE(resolve_threads(0, 1) == 1);
