@@ -21,6 +21,14 @@ namespace fs = std::filesystem;
 
 bool accept_box(const Box& b, const std::string& file, const std::string& field, const ReadOptions& opts,
                 float min_size) {
+  std::vector<std::string> warnings;
+  const bool accepted = accept_box(b, file, field, opts, warnings, min_size);
+  for (const std::string& w : warnings) std::cerr << w;
+  return accepted;
+}
+
+bool accept_box(const Box& b, const std::string& file, const std::string& field, const ReadOptions& opts,
+                std::vector<std::string>& warnings, float min_size) {
   if (!is_finite(b)) throw InputError(file, field, "non-finite box coordinate");
   if (b.x2 < b.x1 || b.y2 < b.y1)
     throw InputError(file, field,
@@ -30,7 +38,7 @@ bool accept_box(const Box& b, const std::string& file, const std::string& field,
   const std::string what = min_size > 0.f ? "box with zero area (at most one pixel column or row)"
                                           : "box with zero width or height";
   if (!opts.drop_empty_boxes) throw InputError(file, field, what);
-  std::cerr << "warning: " << file << ": " << field << ": dropping a " << what << "\n";
+  warnings.push_back("warning: " + file + ": " + field + ": dropping a " + what + "\n");
   return false;
 }
 

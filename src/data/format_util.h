@@ -20,6 +20,9 @@ namespace detlab::detail {
 /// A box counts as empty when its width or height is <= min_size (0 for most formats; see voc.cpp).
 bool accept_box(const Box& b, const std::string& file, const std::string& field, const ReadOptions& opts,
                 float min_size = 0.f);
+/// The same, with the warning appended to `warnings` (one line, newline-terminated) instead of printed.
+bool accept_box(const Box& b, const std::string& file, const std::string& field, const ReadOptions& opts,
+                std::vector<std::string>& warnings, float min_size = 0.f);
 
 /// Throws InputError unless `rel` is a non-empty relative path without ".." components.
 void check_relative_path(const std::string& rel, const std::string& file, const std::string& field);

@@ -11,40 +11,13 @@
 #include "data/coco_streaming.h"
 #include "data/data_test_util.h"
 #include "data/formats.h"
+#include "support/dataset_diff.h"
 
 using namespace detlab;
 using namespace detlab::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-void check_same(const Dataset& a, const Dataset& b) {
-  CHECK(a.format == b.format);
-  CHECK(a.root == b.root);
-  CHECK(a.name == b.name);
-  CHECK(a.class_names == b.class_names);
-  CHECK(a.category_ids == b.category_ids);
-  CHECK(a.splits == b.splits);
-  REQUIRE(a.images.size() == b.images.size());
-  for (size_t i = 0; i < a.images.size(); ++i) {
-    const ImageRecord &x = a.images[i], &y = b.images[i];
-    CHECK(x.id == y.id);
-    CHECK(x.name == y.name);
-    CHECK(x.file == y.file);
-    CHECK(x.width == y.width);
-    CHECK(x.height == y.height);
-    REQUIRE(x.objects.size() == y.objects.size());
-    for (size_t k = 0; k < x.objects.size(); ++k) {
-      const Object &o = x.objects[k], &p = y.objects[k];
-      CHECK(o.box == p.box);  // bit for bit: the same doubles, the same float casts
-      CHECK(o.label == p.label);
-      CHECK(o.difficult == p.difficult);
-      CHECK(o.crowd == p.crowd);
-      CHECK(o.area == p.area);
-      CHECK(o.id == p.id);
-    }
-  }
-}
 
 /// A COCO file with random choices among valid and invalid forms of each field (most choices valid).
 std::string random_coco(std::mt19937& rng) {
@@ -135,7 +108,7 @@ TEST_CASE("coco streaming reader gives the checked reader's Dataset, or hands th
       INFO(text);
       if (streamed) {
         REQUIRE(checked.has_value());
-        check_same(*streamed, *checked);
+        CHECK(testing::dataset_difference(*streamed, *checked) == "");
         ++fast;
       } else {
         CHECK(warnings.empty());
@@ -157,6 +130,6 @@ TEST_CASE("coco streaming reader reads the sample exports and a written file lik
     std::vector<std::string> warnings;
     const auto streamed = detail::read_coco_streaming(test_data(rel), {}, {}, warnings);
     REQUIRE(streamed.has_value());
-    check_same(*streamed, detail::read_coco_checked(test_data(rel), {}, {}));
+    CHECK(testing::dataset_difference(*streamed, detail::read_coco_checked(test_data(rel), {}, {})) == "");
   }
 }

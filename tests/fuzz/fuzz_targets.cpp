@@ -16,6 +16,7 @@
 #include "data/coco_streaming.h"
 #include "eval/detections.h"
 #include "proposals/proposal_file.h"
+#include "support/dataset_diff.h"
 
 namespace detlab::fuzz {
 
@@ -53,25 +54,6 @@ int run(F&& read) {
   return 0;
 }
 
-bool same_dataset(const Dataset& a, const Dataset& b) {
-  if (a.name != b.name || a.class_names != b.class_names || a.category_ids != b.category_ids ||
-      a.splits != b.splits || a.images.size() != b.images.size())
-    return false;
-  for (size_t i = 0; i < a.images.size(); ++i) {
-    const ImageRecord &x = a.images[i], &y = b.images[i];
-    if (x.id != y.id || x.name != y.name || x.file != y.file || x.width != y.width || x.height != y.height ||
-        x.objects.size() != y.objects.size())
-      return false;
-    for (size_t k = 0; k < x.objects.size(); ++k) {
-      const Object &o = x.objects[k], &p = y.objects[k];
-      if (!(o.box == p.box) || o.label != p.label || o.difficult != p.difficult || o.crowd != p.crowd ||
-          o.id != p.id || !(o.area == p.area))
-        return false;
-    }
-  }
-  return true;
-}
-
 bool same_detections(const DetectionSet& a, const DetectionSet& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -107,7 +89,7 @@ int coco_json(const uint8_t* data, size_t size) {
   std::vector<std::string> warnings;
   if (const std::optional<Dataset> streamed = detail::read_coco_streaming(file, {}, {}, warnings)) {
     const Dataset checked = detail::read_coco_checked(file, {}, {});  // an InputError here is a finding too
-    if (!same_dataset(*streamed, checked)) std::abort();
+    if (!testing::dataset_difference(*streamed, checked).empty()) std::abort();
   }
   return run([&] { read_coco(file); });
 }
