@@ -232,21 +232,18 @@ fs::path CheckpointDir::save(const torch::nn::Module& module, const GroupedOptim
   const fs::path file = dir_ / name;
   save_checkpoint(file, module, optimizer, progress);
   write_file_atomic(dir_ / "latest", std::string(name) + "\n");
-  // Prune: older checkpoints beyond `keep`, and temporaries a killed run left behind.
-  std::vector<fs::path> ckpts;
+  // Prune: temporaries a killed run left behind, and the older checkpoints beyond `keep` (all() lists the
+  // newest first).
   for (const auto& e : fs::directory_iterator(dir_)) {
-    const std::string n = e.path().filename().string();
-    if (n.find(".tmp.") != std::string::npos) {
-      std::error_code ec;
-      fs::remove(e.path(), ec);
-    } else if (n.rfind("ckpt_", 0) == 0 && e.path().extension() == ".pt") {
-      ckpts.push_back(e.path());
-    }
+    if (e.path().filename().string().find(".tmp.") == std::string::npos) continue;
+    std::error_code ec;
+    fs::remove(e.path(), ec);
   }
-  std::sort(ckpts.begin(), ckpts.end());  // zero-padded iteration numbers sort by name
-  if (keep_ > 0)
-    for (size_t i = 0; i + keep_ < ckpts.size(); ++i)
+  if (keep_ > 0) {
+    const std::vector<fs::path> ckpts = all();
+    for (size_t i = static_cast<size_t>(keep_); i < ckpts.size(); ++i)
       if (ckpts[i] != file) fs::remove(ckpts[i]);
+  }
   return file;
 }
 
