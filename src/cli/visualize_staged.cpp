@@ -13,10 +13,10 @@
 
 #include "core/box_ops.h"
 #include "core/error.h"
+#include "detectors/postprocess.h"
 #include "detectors/staged.h"
 #include "nn/heads/box_roi_pool.h"
 #include "pipeline/feature_maps.h"
-#include "pipeline/host_box_coder.h"
 #include "pipeline/torch_stage.h"
 #include "tensor/transform.h"
 #include "cli/visualize_staged.h"
@@ -96,8 +96,6 @@ class StagedExplainer : public DetectionExplainer {
     const RegionScores scores = parts.classifier->classify(parts.features->extract(ctx, proposals));
     const Detections dets = postprocess(proposals, scores, in.bgr.cols, in.bgr.rows, post);
     // Each detection's candidate, as postprocess made it: proposal i decoded with class c's deltas, clipped.
-    HostBoxCoder coder;
-    coder.weights = post.box_coder_weights;
     const float w = static_cast<float>(in.bgr.cols), h = static_cast<float>(in.bgr.rows);
     std::vector<int64_t> source;
     for (const Detection& d : dets) {
@@ -106,11 +104,7 @@ class StagedExplainer : public DetectionExplainer {
       double best = std::numeric_limits<double>::infinity();
       int64_t best_i = 0;
       for (size_t i = 0; i < proposals.size(); ++i) {
-        const Box& p = proposals[i].box;
-        Box b = p;
-        if (!scores.deltas.empty() && p.width() > 0 && p.height() > 0)
-          b = coder.decode(p, scores.deltas.ptr<float>(static_cast<int>(i)) + 4 * d.label);
-        b = clip(b, w, h);
+        const Box b = clip(staged_candidate_box(proposals, scores, static_cast<int>(i), d.label, post), w, h);
         const double score_gap = post.soft_nms ? 0.0 : std::abs(double(scores.scores.at<float>(static_cast<int>(i), d.label + 1)) - d.score);
         const double cost = score_gap * 1e9 + std::abs(double(b.x1) - d.box.x1) + std::abs(double(b.y1) - d.box.y1) +
                             std::abs(double(b.x2) - d.box.x2) + std::abs(double(b.y2) - d.box.y2);

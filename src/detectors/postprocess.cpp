@@ -96,20 +96,23 @@ Detections postprocess(const Proposals& proposals, const RegionScores& scores, i
   const cv::Mat& d = scores.deltas;
   DETLAB_REQUIRE(d.empty() || (d.type() == CV_32F && d.rows == s.rows && d.cols == 4 * num_classes),
                  "deltas must be empty or N x 4K CV_32F", d.rows, d.cols, num_classes);
-  HostBoxCoder coder;
-  coder.weights = opts.box_coder_weights;
   Detections candidates;
   for (int i = 0; i < s.rows; ++i) {
     const float* row = s.ptr<float>(i);
-    for (int c = 0; c < num_classes; ++c) {
-      if (!(row[c + 1] > opts.score_thresh)) continue;
-      const Box& p = proposals[i].box;
-      Box b = p;
-      if (!d.empty() && p.width() > 0 && p.height() > 0) b = coder.decode(p, d.ptr<float>(i) + 4 * c);
-      candidates.push_back({b, c, row[c + 1]});
-    }
+    for (int c = 0; c < num_classes; ++c)
+      if (row[c + 1] > opts.score_thresh)
+        candidates.push_back({staged_candidate_box(proposals, scores, i, c, opts), c, row[c + 1]});
   }
   return postprocess(candidates, width, height, opts);
+}
+
+Box staged_candidate_box(const Proposals& proposals, const RegionScores& scores, int i, int c,
+                         const PostprocessOptions& opts) {
+  const Box& p = proposals[static_cast<size_t>(i)].box;
+  if (scores.deltas.empty() || !(p.width() > 0 && p.height() > 0)) return p;
+  HostBoxCoder coder;
+  coder.weights = opts.box_coder_weights;
+  return coder.decode(p, scores.deltas.ptr<float>(i) + 4 * c);
 }
 
 }  // namespace detlab

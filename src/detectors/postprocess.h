@@ -18,7 +18,7 @@ struct PostprocessOptions {
   int max_per_image = 100;      // COCO scores at most 100 detections per image (maxDets)
   bool soft_nms = false;        // Gaussian / linear soft-NMS (Bodla et al. 2017) instead of greedy NMS
   SoftNmsOptions soft;          // used when soft_nms
-  std::array<float, 4> box_coder_weights{1.f, 1.f, 1.f, 1.f};  // see pipeline/box_coder.h
+  std::array<float, 4> box_coder_weights{1.f, 1.f, 1.f, 1.f};  // see pipeline/host_box_coder.h
   float min_size = 0.01f;       // boxes narrower / lower than this (pixels) after clipping are dropped (torchvision)
   /// Per class, only the best this many candidates enter NMS (0 = all). Sliding windows leave thousands of
   /// low-scoring candidates that cost O(n^2) NMS time and never reach the top max_per_image.
@@ -39,6 +39,13 @@ PostprocessOptions parse_postprocess(const Config& node);
 ///          [0, scores.cols - 1).
 Detections postprocess(const Proposals& proposals, const RegionScores& scores, int width, int height,
                        const PostprocessOptions& opts);
+
+/// The box of the staged candidate (proposal i, class c) before clipping: proposals[i] decoded with
+/// deltas(i, 4c .. 4c+3) when deltas are present and the proposal is not empty, else the proposal box. What
+/// postprocess() thresholds, clips and suppresses; explainers use it to find a detection's proposal.
+/// requires: i < proposals.size(); deltas empty or rows x 4 (cols - 1) CV_32F, c < cols - 1 of scores.
+Box staged_candidate_box(const Proposals& proposals, const RegionScores& scores, int i, int c,
+                         const PostprocessOptions& opts);
 
 /// Dense / set detectors: candidates already decoded. Same threshold, clip, NMS and top-k as above.
 Detections postprocess(const Detections& candidates, int width, int height, const PostprocessOptions& opts);
