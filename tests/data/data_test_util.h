@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
+#include "support/input_error.h"
 
 namespace detlab::test {
 
@@ -80,15 +81,6 @@ inline float box_diff(const Box& a, const Box& b) {
   return std::max({std::abs(a.x1 - b.x1), std::abs(a.y1 - b.y1), std::abs(a.x2 - b.x2), std::abs(a.y2 - b.y2)});
 }
 
-/// Runs f and returns the InputError message it throws ("" when it throws nothing).
-template <class F>
-std::string input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::input_error_of;
 
 }  // namespace detlab::test

@@ -16,9 +16,11 @@
 #include "pipeline/registries.h"
 #include "proposals/precomputed.h"
 #include "proposals/proposal_file.h"
+#include "support/input_error.h"
 
 using namespace detlab;
 namespace fs = std::filesystem;
+using detlab::testing::input_error_of;
 
 namespace {
 
@@ -136,15 +138,6 @@ void put_le(std::string& out, T v) {
   for (size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff);
 }
 
-std::string input_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
-
 }  // namespace
 
 TEST_CASE("proposal caches: per-image reads, and every corrupted byte is caught by a checksum",
@@ -256,5 +249,5 @@ TEST_CASE("proposal file writer: a killed run resumes from its partial file, a t
   CHECK_FALSE(other.done("x"));
   other.finish();
   CHECK(read_proposal_file(file).images.empty());
-  CHECK(input_error([&] { ProposalCache c(temp_file("nothing.bin")); }).find("nothing.bin") != std::string::npos);
+  CHECK(input_error_of([&] { ProposalCache c(temp_file("nothing.bin")); }).find("nothing.bin") != std::string::npos);
 }

@@ -10,22 +10,12 @@
 
 #include "core/error.h"
 #include "support/cli_runner.h"
+#include "support/input_error.h"
 #include "tensor/module_weights.h"
 
 using namespace detlab;
 
-namespace {
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "(no InputError)";
-}
-
-}  // namespace
+using detlab::testing::input_error_of;
 
 TEST_CASE("load_module_weights loads a fitting file and names the file on any failure", "[tensor][weights]") {
   testing::TempDir tmp("detlab_test_module_weights");
@@ -39,14 +29,14 @@ TEST_CASE("load_module_weights loads a fitting file and names the file on any fa
   CHECK(torch::equal(fresh->weight, saved->weight));
   CHECK(torch::equal(fresh->bias, saved->bias));
 
-  const std::string misfit = message_of([&] { load_module_weights(*wider, file, "head"); });
+  const std::string misfit = input_error_of([&] { load_module_weights(*wider, file, "head"); });
   CHECK_THAT(misfit, Catch::StartsWith(file.string() + ": weights: does not fit this head: "));
 
   const auto garbage = tmp.path / "garbage.pt";
   std::ofstream(garbage) << "not a weight file";
-  CHECK_THAT(message_of([&] { load_module_weights(*fresh, garbage, "head"); }),
+  CHECK_THAT(input_error_of([&] { load_module_weights(*fresh, garbage, "head"); }),
              Catch::StartsWith(garbage.string() + ": weights: "));
   const auto missing = tmp.path / "missing.pt";
-  CHECK_THAT(message_of([&] { load_module_weights(*fresh, missing, "head"); }),
+  CHECK_THAT(input_error_of([&] { load_module_weights(*fresh, missing, "head"); }),
              Catch::StartsWith(missing.string() + ": weights: "));
 }
