@@ -72,7 +72,7 @@ struct Model {
 Model load_model(const std::string& name, const fs::path& dir, int retinanet_size) {
   Model m;
   if (name.rfind("ssdlite", 0) == 0) {
-    const Config c = Config::parse("type: ssd\nbackbone: {name: mobilenet_v3_large}\nmax_per_image: 300\n");
+    const Config c = Config::parse("type: ssd\nbackbone: {type: mobilenet_v3_large}\nmax_per_image: 300\n");
     m.detector = make_ssd(parse_ssd(c, class_names(90)));
     m.label_offset = 1;
   } else {

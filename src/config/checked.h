@@ -14,7 +14,7 @@
 namespace detlab {
 
 /// Throws InputError naming node's file and the dotted path of node.key, e.g.
-/// "experiments/bccd/ssd.yaml: detector.backbone.name: expected vgg16 or mobilenet_v3_large, got 'vgg'".
+/// "experiments/bccd/ssd.yaml: detector.backbone.type: expected vgg16 or mobilenet_v3_large, got 'vgg'".
 [[noreturn]] void config_error(const Config& node, const std::string& key, const std::string& message);
 
 /// node.key (fallback when absent), which must be > 0.

@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "features/backbone.h"
 #include "nn/backbones/make_backbone.h"
 #include "nn/losses/cross_entropy.h"
 #include "nn/weights/weight_file.h"
@@ -54,12 +55,10 @@ CropClassifierOptions parse_crop_classifier(const Config& node, const std::vecto
   if (!node.is_map()) throw InputError(node.file(), node.path(), "expected a map {type: crop_classifier, ...}");
   const std::string type = node.get<std::string>("type", kType);
   if (type != kType) config_error(node, "type", "unknown classifier type '" + type + "' (known: crop_classifier)");
-  o.backbone = node.get<std::string>("backbone", o.backbone);
-  const std::vector<std::string> names = backbone_names();
-  if (std::find(names.begin(), names.end(), o.backbone) == names.end()) {
-    std::string known;
-    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
-    config_error(node, "backbone", "unknown backbone '" + o.backbone + "' (known: " + known + ")");
+  if (node.has("backbone")) {
+    const Config b = node.child("backbone");
+    if (!b.is_map()) config_error(node, "backbone", "expected a map naming the backbone: {type: " + o.backbone + "}");
+    o.backbone = parse_backbone_type(b, o.backbone);
   }
   o.feature = node.get<std::string>("feature", o.feature);
   if (node.has("crop")) o.crop = parse_crop_options(node.child("crop"));

@@ -39,7 +39,7 @@ struct CropClassifierOptions {
   }
 };
 
-/// Reads a `classifier` node: type (crop_classifier, optional), backbone, feature, crop {..}
+/// Reads a `classifier` node: type (crop_classifier, optional), backbone {type}, feature, crop {..}
 /// (parse_crop_options), input {..} (parse_transform; whole-image preprocessing), train {..}
 /// (parse_train_options), label_smoothing, device. InputError naming the dotted key on a bad value.
 CropClassifierOptions parse_crop_classifier(const Config& node, const std::vector<std::string>& object_classes);

@@ -23,7 +23,7 @@ struct DetrDetectorOptions {
 };
 
 /// Reads a `type: detr` node:
-///   backbone: {name, feature, norm, trainable_layers, weights, lr_multiplier}
+///   backbone: {type, feature, norm, trainable_layers, weights, lr_multiplier}
 ///   num_queries, anchor_points, two_stage, transformer: {d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout},
 ///   matcher: {cost_class, cost_bbox, cost_giou}, loss: {eos_coef, ce, bbox, giou, aux_loss},
 ///   augment: {scale, translate, min_visible} (random scaling / translation while training; off by default).

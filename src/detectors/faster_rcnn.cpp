@@ -56,9 +56,7 @@ FasterRcnnDetectorOptions parse_faster_rcnn(const Config& node, const std::vecto
   o.backbone_options.fpn = FpnOptions{};
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
-    o.backbone = b.get<std::string>("type", o.backbone);
-    const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "type", "unknown backbone");
+    o.backbone = parse_backbone_type(b, o.backbone);
     BackboneOptions parsed = parse_backbone_options(b);
     if (!b.has("norm")) parsed.norm = o.backbone_options.norm;
     if (!b.has("trainable_layers")) parsed.trainable_layers = o.backbone_options.trainable_layers;

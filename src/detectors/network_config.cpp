@@ -10,14 +10,13 @@
 
 #include "config/checked.h"
 #include "core/error.h"
+#include "features/backbone.h"
 #include "nn/weights/weight_file.h"
 
 namespace detlab {
 
 void parse_backbone_node(const Config& b, std::string* name, BackboneOptions* options) {
-  *name = b.get<std::string>("name", *name);
-  const std::vector<std::string> names = backbone_names();
-  if (std::find(names.begin(), names.end(), *name) == names.end()) config_error(b, "name", "unknown backbone");
+  *name = parse_backbone_type(b, *name);
   options->norm = get_named(b, "norm", options->norm, norm_kind_names());
   options->trainable_layers = b.get<int>("trainable_layers", options->trainable_layers);
   options->weights = b.get<std::string>("weights", options->weights);

@@ -15,7 +15,7 @@
 
 namespace detlab {
 
-/*  Reads a detector's `backbone:` node: name (one of backbone_names()), norm (batch_norm, frozen_batch_norm,
+/*  Reads a detector's `backbone:` node: type (one of backbone_names()), norm (batch_norm, frozen_batch_norm,
     none), trainable_layers and weights, into *name and *options (absent keys keep their values).
     Family-specific keys (feature, lr_multiplier) are left to the caller. InputError naming the key otherwise. */
 void parse_backbone_node(const Config& b, std::string* name, BackboneOptions* options);

@@ -8,6 +8,7 @@
 #include "config/checked.h"
 #include "core/error.h"
 #include "detectors/network_config.h"
+#include "features/backbone.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/weights/weight_file.h"
 #include "tensor/module_weights.h"
@@ -22,7 +23,7 @@ ResNetOptions resnet_preset(const Config& node, const std::string& name) {
   if (name == "resnet50") return resnet_options(50);
   if (name == "resnet101") return resnet_options(101);
   if (name == "small_resnet") return small_resnet_options();
-  config_error(node, "backbone.name",
+  config_error(node, "backbone.type",
                "expected resnet18, resnet34, resnet50, resnet101 or small_resnet, got '" + name + "'");
 }
 
@@ -51,7 +52,7 @@ RetinaNetDetectorOptions parse_retinanet(const Config& node, const std::vector<s
   std::vector<int64_t> returned{2, 3, 4};  // C3..C5 (torchvision's returned_layers)
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
-    o.backbone = b.get<std::string>("name", o.backbone);
+    o.backbone = parse_backbone_type(b, o.backbone);
     ResNetOptions r = resnet_preset(node, o.backbone);
     r.norm.kind = get_named(b, "norm", r.norm.kind, norm_kind_names(/*with_none=*/false));
     r.norm.eps = get_non_negative(b, "bn_eps", r.norm.eps);

@@ -6,6 +6,7 @@
 #include "config/checked.h"
 #include "core/error.h"
 #include "detectors/network_config.h"
+#include "features/backbone.h"
 #include "nn/weights/weight_file.h"
 #include "tensor/module_weights.h"
 
@@ -101,10 +102,10 @@ SsdDetectorOptions parse_ssd(const Config& node, const std::vector<std::string>&
   if (node.has("backbone")) {
     backbone_node = node.child("backbone");
     bnode = &backbone_node;
-    o.backbone = backbone_node.get<std::string>("name", o.backbone);
+    o.backbone = parse_backbone_type(backbone_node, o.backbone);
   }
   if (!is_vgg(o.backbone) && !is_mobilenet(o.backbone))
-    config_error(node, "backbone.name", "expected vgg16, small_vgg, mobilenet_v3_large or mobilenet_v3_small, got '" +
+    config_error(node, "backbone.type", "expected vgg16, small_vgg, mobilenet_v3_large or mobilenet_v3_small, got '" +
                                    o.backbone + "'");
   set_defaults(o.backbone, &o);
   o.net = parse_network_detector(node, class_names, o.net);

@@ -24,7 +24,7 @@ struct YoloDetectorOptions {
 };
 
 /// Reads a `type: yolo` node (experiments/README.md lists the shared keys):
-///   backbone: {name, feature, norm (batch_norm | frozen_batch_norm | none), trainable_layers, weights}
+///   backbone: {type, feature, norm (batch_norm | frozen_batch_norm | none), trainable_layers, weights}
 ///   grid_size (S), num_boxes (B), head: {hidden_channels, num_convs, fc_hidden, dropout, batch_norm, leaky_slope},
 ///   loss: {lambda_coord, lambda_noobj, rescore, one_object_per_cell}, score_thresh, nms_iou, pre_nms_top_k,
 ///   augment: {scale, translate, min_visible} (the paper's random scaling / translation while training; 0 0: off).

@@ -29,6 +29,11 @@ struct BackboneStageOptions {
 /// InputError naming the dotted key on a bad value.
 BackboneOptions parse_backbone_options(const Config& node);
 
+/// The backbone a `backbone:` node names, by its `type` (the one key every family and stage names a backbone
+/// with; `fallback` when absent, required when `fallback` is empty), one of backbone_names(). InputError at
+/// `type` for an unknown name, and at `name` (the network detectors' key before) saying it was renamed.
+std::string parse_backbone_type(const Config& node, const std::string& fallback = "");
+
 /// Keys: type (the backbone name), the keys of parse_backbone_options, input (parse_transform), device.
 BackboneStageOptions parse_backbone_stage(const Config& node);
 

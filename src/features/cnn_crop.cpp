@@ -144,9 +144,7 @@ CnnCropOptions parse_cnn_crop(const Config& node) {
   CnnCropOptions o;
   if (node.has("backbone")) {
     const Config b = node.child("backbone");
-    o.backbone = b.get<std::string>("type", o.backbone);
-    const std::vector<std::string> names = backbone_names();
-    if (std::find(names.begin(), names.end(), o.backbone) == names.end()) config_error(b, "type", "unknown backbone");
+    o.backbone = parse_backbone_type(b, o.backbone);
     o.backbone_options = parse_backbone_options(b);
     if (o.backbone_options.fpn) config_error(b, "fpn", "cnn_crop averages one map; an FPN adds nothing here");
   }

@@ -89,13 +89,18 @@ TEST_CASE("classifier net: taps in forward order up to the pooled map", "[detect
 }
 
 TEST_CASE("crop classifier config: defaults, unknown keys and bad values are input errors", "[detectors][crop_classifier]") {
-  const Config ok = Config::parse("{backbone: small_resnet, crop: {size: 48}, input: {min_size: 128}}", "t");
+  const Config ok = Config::parse("{backbone: {type: small_resnet}, crop: {size: 48}, input: {min_size: 128}}", "t");
   auto c = build_crop_classifier(ok, {"a", "b"});
   REQUIRE(c->options().class_names == std::vector<std::string>{"a", "b", "background"});
   REQUIRE(c->input_transform().fixed_width == 48);
   REQUIRE(c->image_transform().min_size == 128);
   REQUIRE(c->options().train.epochs > 0);
-  REQUIRE_THROWS_AS(build_crop_classifier(Config::parse("{backbone: nope}", "t"), {"a"}), InputError);
+  REQUIRE_THROWS_AS(build_crop_classifier(Config::parse("{backbone: {type: nope}}", "t"), {"a"}), InputError);
+  // One backbone key in every family: a map with `type`; the scalar form and `name` say what to write instead.
+  REQUIRE_THROWS_WITH(build_crop_classifier(Config::parse("{backbone: small_resnet}", "t"), {"a"}),
+                      Catch::Contains("{type: small_resnet}"));
+  REQUIRE_THROWS_WITH(build_crop_classifier(Config::parse("{backbone: {name: small_resnet}}", "t"), {"a"}),
+                      Catch::Contains("backbone.name: renamed"));
   REQUIRE_THROWS_AS(build_crop_classifier(Config::parse("{crop: {sise: 3}}", "t"), {"a"}), InputError);
   REQUIRE_THROWS_AS(build_crop_classifier(Config::parse("{feature: layer9}", "t"), {"a"}), InputError);
   REQUIRE_THROWS_AS(build_crop_classifier(Config::parse("{type: svm}", "t"), {"a"}), InputError);
@@ -104,7 +109,7 @@ TEST_CASE("crop classifier config: defaults, unknown keys and bad values are inp
 TEST_CASE("crop classifier trains on synthetic crops, saves, loads and scores", "[detectors][crop_classifier]") {
   const Dataset ds = test::tiny_synthetic(40, 5);
   const Config node = Config::parse(
-      "{backbone: small_resnet, crop: {size: 32, background_per_image: 2}, "
+      "{backbone: {type: small_resnet}, crop: {size: 32, background_per_image: 2}, "
       "train: {epochs: 6, optimizer: adamw, lr: 0.003, schedule: cosine, batch_size: 32, loader: {workers: 0}}}",
       "t");
   auto c = build_crop_classifier(node, ds.class_names);

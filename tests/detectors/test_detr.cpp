@@ -48,7 +48,7 @@ TEST_CASE("detr config: the paper's defaults, every key reaches the options", "[
   CHECK(d.model.num_classes == 2);
 
   const DetrDetectorOptions o = parse(
-      "{type: detr, backbone: {name: resnet18, feature: layer3, norm: frozen_batch_norm, trainable_layers: 3, "
+      "{type: detr, backbone: {type: resnet18, feature: layer3, norm: frozen_batch_norm, trainable_layers: 3, "
       "lr_multiplier: 0.5}, num_queries: 20, "
       "transformer: {d_model: 64, nhead: 2, num_encoder_layers: 0, num_decoder_layers: 3, dim_feedforward: 96, "
       "dropout: 0.0}, matcher: {cost_class: 2, cost_bbox: 4, cost_giou: 1}, "

@@ -61,7 +61,7 @@ TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation key
   CHECK(plain_keys == parsed_keys);
 
   const RetinaNetDetectorOptions a = parse(
-      "type: retinanet\nbackbone: {name: small_resnet}\nfpn: {out_channels: 64}\nhead: {num_convs: 2}\n"
+      "type: retinanet\nbackbone: {type: small_resnet}\nfpn: {out_channels: 64}\nhead: {num_convs: 2}\n"
       "anchors: {sizes: [16, 32, 64, 128, 256], scales_per_octave: 2, aspect_ratios: [1.0]}\n"
       "loss: {gamma: 0.5, box_loss: giou}\n");
   CHECK(a.model.focal.gamma == 0.5);
@@ -71,7 +71,7 @@ TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation key
   CHECK(det->num_classes() == 3);
   CHECK(det->name() == "retinanet");
 
-  CHECK_THROWS_AS(parse("type: retinanet\nbackbone: {name: vgg16}\n"), InputError);
+  CHECK_THROWS_AS(parse("type: retinanet\nbackbone: {type: vgg16}\n"), InputError);
   CHECK_THROWS_AS(parse("type: retinanet\nanchors: {sizes: [32, 64]}\n"), InputError);  // 5 levels
   CHECK_THROWS_AS(parse("type: retinanet\nloss: {gamma: -1}\n"), InputError);
   CHECK_THROWS_AS(parse("type: retinanet\nloss: {box_loss: l2}\n"), InputError);

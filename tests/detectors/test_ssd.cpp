@@ -83,13 +83,13 @@ TEST_CASE("ssd config: backbone presets and the keys ablations use", "[detectors
   CHECK(vgg.model.anchors.steps.size() == 6);
   CHECK(vgg.model.head == SsdHeadOptions::Kind::kConv);
 
-  const SsdDetectorOptions lite = parse("type: ssd\nbackbone: {name: mobilenet_v3_large}\n");
+  const SsdDetectorOptions lite = parse("type: ssd\nbackbone: {type: mobilenet_v3_large}\n");
   CHECK(lite.net.transform.fixed_width == 320);
   CHECK(lite.model.head == SsdHeadOptions::Kind::kLite);
   CHECK(lite.model.post.score_thresh == Approx(0.001));
 
   const SsdDetectorOptions small = parse(
-      "type: ssd\nbackbone: {name: small_vgg}\nanchors: {aspect_ratios: [[2], [2], [2], [2], [2], [2]]}\n"
+      "type: ssd\nbackbone: {type: small_vgg}\nanchors: {aspect_ratios: [[2], [2], [2], [2], [2], [2]]}\n"
       "loss: {neg_to_pos: 2}\ninput: {fixed_size: 192}\n");
   CHECK(small.model.anchors.aspect_ratios.size() == 6);
   CHECK(small.model.loss.neg_to_pos == 2.0);
@@ -114,7 +114,7 @@ TEST_CASE("ssd config: backbone presets and the keys ablations use", "[detectors
   CHECK_THROWS_WITH(parse("type: ssd\naugment: {expand: 0.5}\n"), Catch::Contains("augment.expand"));
   CHECK_THROWS_WITH(parse("type: ssd\naugment: {min_scale: 0}\n"), Catch::Contains("augment.min_scale"));
 
-  CHECK_THROWS_AS(parse("type: ssd\nbackbone: {name: resnet50}\n"), InputError);
+  CHECK_THROWS_AS(parse("type: ssd\nbackbone: {type: resnet50}\n"), InputError);
   CHECK_THROWS_AS(parse("type: ssd\nanchors: {aspect_ratios: [[2], [2]]}\n"), InputError);  // 6 maps
   CHECK_THROWS_AS(parse("type: ssd\nloss: {iou_thresh: 0}\n"), InputError);
   CHECK_THROWS_AS(parse("type: ssd\nhead: {type: dense}\n"), InputError);
@@ -129,7 +129,7 @@ TEST_CASE("ssd300_vgg16 through the Detector matches torchvision (transform, box
 }
 
 TEST_CASE("ssdlite320_mobilenet_v3_large through the Detector matches torchvision", "[detectors][ssd][parity]") {
-  SsdDetectorOptions o = parse("type: ssd\nbackbone: {name: mobilenet_v3_large}\nmax_per_image: 300\n", 90);
+  SsdDetectorOptions o = parse("type: ssd\nbackbone: {type: mobilenet_v3_large}\nmax_per_image: 300\n", 90);
   auto det = make_ssd(o);
   check_detector_parity(*det, "ssdlite320_mobilenet_v3_large", 1);
 }

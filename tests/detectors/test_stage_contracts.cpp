@@ -149,15 +149,15 @@ TEST_CASE("every detector: fit, then detections clipped, sorted, capped, labelle
       {"faster_rcnn",
        "backbone: {type: small_resnet, fpn: {out_channels: 16}}, input: {min_size: 128, max_size: 128}, "
        "representation_size: 32, train: {iterations: 2, batch_size: 2}"},
-      {"ssd", "backbone: {name: small_vgg}, input: {fixed_size: 128}, train: {iterations: 2, batch_size: 2}"},
+      {"ssd", "backbone: {type: small_vgg}, input: {fixed_size: 128}, train: {iterations: 2, batch_size: 2}"},
       {"retinanet",
-       "backbone: {name: small_resnet}, fpn: {out_channels: 16}, head: {num_convs: 1}, "
+       "backbone: {type: small_resnet}, fpn: {out_channels: 16}, head: {num_convs: 1}, "
        "input: {min_size: 128, max_size: 128}, train: {iterations: 2, batch_size: 2}"},
       {"yolo",
-       "backbone: {name: small_resnet}, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, "
+       "backbone: {type: small_resnet}, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, "
        "head: {hidden_channels: 32, num_convs: 1}, train: {iterations: 2, batch_size: 2}"},
       {"detr",
-       "backbone: {name: small_resnet}, input: {min_size: 128, max_size: 128}, num_queries: 5, "
+       "backbone: {type: small_resnet}, input: {min_size: 128, max_size: 128}, num_queries: 5, "
        "transformer: {d_model: 32, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 32}, "
        "train: {iterations: 2, batch_size: 2}"},
   };

@@ -36,7 +36,7 @@ TEST_CASE("yolo config: paper defaults, every key reaches the options", "[detect
 
   const YoloDetectorOptions o = parse(
       "{type: yolo, input: {fixed_size: 224, size_divisibility: 32}, grid_size: 14, num_boxes: 3, "
-      "backbone: {name: small_vgg, feature: conv5_2, norm: none}, "
+      "backbone: {type: small_vgg, feature: conv5_2, norm: none}, "
       "head: {hidden_channels: 64, num_convs: 1, fc_hidden: 128, dropout: 0.2, batch_norm: false, leaky_slope: 0.2}, "
       "loss: {lambda_coord: 2, lambda_noobj: 0.25, rescore: false, one_object_per_cell: false}, "
       "score_thresh: 0.1, nms_iou: 0.4, pre_nms_top_k: 50, max_per_image: 20}");
@@ -77,7 +77,8 @@ TEST_CASE("yolo config: bad values name the key", "[detectors][yolo]") {
              Catch::Contains("multiple of size_divisibility"));
   CHECK_THAT(error_of("{type: yolo, train: {iterations: 5, loader: {scale_jitter: [0.8, 1.2]}}}"),
              Catch::Contains("train: scale jitter"));
-  CHECK_THAT(error_of("{type: yolo, backbone: {name: resnet7}}"), Catch::Contains("backbone.name: unknown backbone"));
+  CHECK_THAT(error_of("{type: yolo, backbone: {type: resnet7}}"), Catch::Contains("backbone.type: unknown backbone"));
+  CHECK_THAT(error_of("{type: yolo, backbone: {name: small_resnet}}"), Catch::Contains("backbone.name: renamed"));
   CHECK_THAT(error_of("{type: yolo, loss: {lambda_noobj: -1}}"), Catch::Contains("loss.lambda_noobj"));
   CHECK_THAT(error_of("{type: yolo, nms_iou: 0}"), Catch::Contains("nms_iou"));
   CHECK_THAT(error_of("{type: yolo, head: {dropout: 1.5}}"), Catch::Contains("head.dropout"));

@@ -37,16 +37,16 @@ TEST_CASE("every explainable family: the explained score is the reported score",
   // keeps every score near 0.01: its threshold is lowered so that there are detections to explain.
   const std::vector<std::pair<std::string, std::string>> families = {
       {"retinanet",
-       "{type: retinanet, backbone: {name: small_resnet}, fpn: {out_channels: 32}, head: {num_convs: 1}, "
+       "{type: retinanet, backbone: {type: small_resnet}, fpn: {out_channels: 32}, head: {num_convs: 1}, "
        "anchors: {sizes: [16, 32, 64, 128, 256]}, input: {min_size: 128, max_size: 128}, "
        "postprocess: {score_thresh: 0.0, detections_per_img: 20}}"},
-      {"ssd", "{type: ssd, backbone: {name: small_vgg}, input: {fixed_size: 256}, anchors: {min_ratio: 0.1, max_ratio: 0.9}}"},
+      {"ssd", "{type: ssd, backbone: {type: small_vgg}, input: {fixed_size: 256}, anchors: {min_ratio: 0.1, max_ratio: 0.9}}"},
       {"faster_rcnn",
        "{type: faster_rcnn, input: {min_size: 128, max_size: 128}, representation_size: 64, "
        "backbone: {type: small_resnet, norm: batch_norm, trainable_layers: -1, fpn: {out_channels: 32}}, "
        "rpn: {post_nms_top_n: {train: 100, test: 100}}}"},
       {"yolo",
-       "{type: yolo, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, backbone: {name: small_resnet}, "
+       "{type: yolo, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, backbone: {type: small_resnet}, "
        "head: {hidden_channels: 32, num_convs: 1, fc_hidden: 64}}"},
   };
   const Dataset ds = images();

@@ -42,7 +42,7 @@ TEST_CASE("Grad-CAM of a synthetic-data classifier peaks inside the object's box
   // Fixed-scale crops: 64 px windows of the image at its own scale around each box, so that objects look the
   // same (size, surroundings, no crop border next to them) in the crops and in the whole images.
   const Config node = Config::parse(
-      "{backbone: small_resnet, feature: layer3, crop: {size: 64, scale: 1.0, background_per_image: 3, per_class: 400}, "
+      "{backbone: {type: small_resnet}, feature: layer3, crop: {size: 64, scale: 1.0, background_per_image: 3, per_class: 400}, "
       "input: {min_size: 0, size_divisibility: 16}, "
       "train: {epochs: 20, optimizer: adamw, lr: 0.003, schedule: cosine, batch_size: 32, loader: {workers: 0}}}",
       "test");
