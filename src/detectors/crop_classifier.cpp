@@ -18,7 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
-#include "features/backbone.h"
+#include "features/backbone_type.h"
 #include "nn/backbones/make_backbone.h"
 #include "nn/losses/cross_entropy.h"
 #include "nn/weights/weight_file.h"

@@ -10,7 +10,7 @@
 
 #include "config/checked.h"
 #include "core/error.h"
-#include "features/backbone.h"
+#include "features/backbone_type.h"
 #include "nn/weights/weight_file.h"
 
 namespace detlab {

@@ -8,7 +8,7 @@
 #include "config/checked.h"
 #include "core/error.h"
 #include "detectors/network_config.h"
-#include "features/backbone.h"
+#include "features/backbone_type.h"
 #include "nn/backbones/backbone_with_fpn.h"
 #include "nn/weights/weight_file.h"
 #include "tensor/module_weights.h"

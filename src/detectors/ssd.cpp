@@ -6,7 +6,7 @@
 #include "config/checked.h"
 #include "core/error.h"
 #include "detectors/network_config.h"
-#include "features/backbone.h"
+#include "features/backbone_type.h"
 #include "nn/weights/weight_file.h"
 #include "tensor/module_weights.h"
 

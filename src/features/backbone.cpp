@@ -105,18 +105,6 @@ BackboneOptions parse_backbone_options(const Config& node) {
   return b;
 }
 
-std::string parse_backbone_type(const Config& node, const std::string& fallback) {
-  if (node.has("name")) config_error(node, "name", "renamed: a backbone is named by `type` (backbone: {type: ...})");
-  const std::string type = fallback.empty() ? node.get<std::string>("type") : node.get<std::string>("type", fallback);
-  const std::vector<std::string> names = backbone_names();
-  if (std::find(names.begin(), names.end(), type) == names.end()) {
-    std::string known;
-    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
-    config_error(node, "type", "unknown backbone '" + type + "' (known: " + known + ")");
-  }
-  return type;
-}
-
 BackboneStageOptions parse_backbone_stage(const Config& node) {
   BackboneStageOptions o;
   o.name = parse_backbone_type(node);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "features/backbone_type.h"
 #include "nn/backbones/make_backbone.h"
 #include "pipeline/stages.h"
 #include "tensor/transform.h"
@@ -28,11 +29,6 @@ struct BackboneStageOptions {
 /// fpn ({out_channels, in_features, extra: max_pool | p6p7 | none, p6p7_from_c5, norm} or true for defaults).
 /// InputError naming the dotted key on a bad value.
 BackboneOptions parse_backbone_options(const Config& node);
-
-/// The backbone a `backbone:` node names, by its `type` (the one key every family and stage names a backbone
-/// with; `fallback` when absent, required when `fallback` is empty), one of backbone_names(). InputError at
-/// `type` for an unknown name, and at `name` (the network detectors' key before) saying it was renamed.
-std::string parse_backbone_type(const Config& node, const std::string& fallback = "");
 
 /// Keys: type (the backbone name), the keys of parse_backbone_options, input (parse_transform), device.
 BackboneStageOptions parse_backbone_stage(const Config& node);
