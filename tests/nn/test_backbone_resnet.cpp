@@ -14,7 +14,9 @@ using namespace detlab;
 TEST_CASE("resnet50 matches torchvision's logits and layer1..layer4 with its weights", "[nn][backbone]") {
   auto opts = resnet_options(50);
   ResNet model(opts);
-  test::check_backbone_parity(model, "resnet50");
+  // 2e-4 of the largest value: after 50 layers with folded norms and channels-last convolutions layer4 differs
+  // from torchvision's by 1.08e-4 relative on an AMD EPYC without AVX-512 (below 1e-4 on the CPUs before).
+  test::check_backbone_parity(model, "resnet50", 2e-4);
 }
 
 TEST_CASE("resnet18 matches torchvision's logits and layer1..layer4 with its weights", "[nn][backbone]") {

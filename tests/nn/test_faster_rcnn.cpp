@@ -6,6 +6,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <limits>
 #include <memory>
 
 #include "nn/backbones/make_backbone.h"
@@ -67,12 +68,18 @@ const Run* run() {
 /// last bits between thread counts can swap two proposals whose scores tie to ~1e-6, so a row that differs is
 /// matched against the rows whose scores are within score_tol of it; returns the rows left unmatched (0 when
 /// the outputs agree up to such swaps) and the largest box / score difference over the matched pairs.
+/// Box tolerance: the backbone's maps differ from torchvision's by ~1e-4 relative (folded norms, channels-last; the
+/// summation order depends on the CPU's kernels), which moves boxes of ~1,000 px by up to ~1e-3 px (1.1e-3 on an
+/// AMD EPYC without AVX-512, about 18 float ulps at that size); 2e-3 px keeps a margin over that.
 struct Agreement {
   int64_t unmatched = 0, swapped = 0;
   double box_diff = 0, score_diff = 0;
+  /// For the first unmatched row: its score, and the box and score differences to the nearest torchvision row
+  /// (by box), so that a failure says whether it is a tolerance or a real disagreement.
+  double unmatched_score = 0, nearest_box = 0, nearest_score = 0;
 };
 Agreement compare_lists(const torch::Tensor& boxes, const torch::Tensor& scores, const torch::Tensor& tv_boxes,
-                        const torch::Tensor& tv_scores, double box_tol = 1e-3, double score_tol = 1e-4) {
+                        const torch::Tensor& tv_scores, double box_tol = 2e-3, double score_tol = 1e-4) {
   Agreement a;
   const int64_t n = boxes.size(0);
   std::vector<bool> used(static_cast<size_t>(n), false);
@@ -88,7 +95,12 @@ Agreement compare_lists(const torch::Tensor& boxes, const torch::Tensor& scores,
       if (match >= 0) ++a.swapped;
     }
     if (match < 0) {
-      ++a.unmatched;
+      if (a.unmatched++ == 0) {
+        a.unmatched_score = scores[i].item<double>();
+        a.nearest_box = std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < n; ++j)
+          if (box_d(i, j) < a.nearest_box) a.nearest_box = box_d(i, j), a.nearest_score = score_d(i, j);
+      }
       continue;
     }
     used[match] = true;
@@ -126,9 +138,11 @@ TEST_CASE("Faster R-CNN RPN head outputs and proposals equal torchvision's", "[n
     REQUIRE(r->proposals.boxes[i].sizes() == tv.sizes());
     const Agreement a = compare_lists(r->proposals.boxes[i], r->proposals.scores[i], tv, tv_scores);
     INFO("max proposal box difference " << a.box_diff << " px, score difference " << a.score_diff << ", "
-                                        << a.swapped << " tied rows in swapped order, " << a.unmatched << " unmatched");
+                                        << a.swapped << " tied rows in swapped order, " << a.unmatched << " unmatched"
+             << " (first: score " << a.unmatched_score << ", nearest torchvision row " << a.nearest_box << " px, score "
+             << a.nearest_score << " away)");
     CHECK(a.unmatched == 0);
-    CHECK(a.box_diff <= 1e-3);
+    CHECK(a.box_diff <= 2e-3);
     CHECK(a.score_diff <= 1e-4);
   }
 }
@@ -146,9 +160,11 @@ TEST_CASE("Faster R-CNN box head and detections equal torchvision's", "[nn][fast
     REQUIRE(d.boxes.size(0) >= 20);  // the fixture's heads are spread so that there is something to compare
     const Agreement a = compare_lists(d.boxes, d.scores, r->out.at("boxes_" + k), r->out.at("scores_" + k));
     INFO("max detection box difference " << a.box_diff << " px, score difference " << a.score_diff << ", "
-                                         << a.swapped << " tied rows in swapped order, " << a.unmatched << " unmatched");
+                                         << a.swapped << " tied rows in swapped order, " << a.unmatched << " unmatched"
+             << " (first: score " << a.unmatched_score << ", nearest torchvision row " << a.nearest_box << " px, score "
+             << a.nearest_score << " away)");
     CHECK(a.unmatched == 0);
-    CHECK(a.box_diff <= 1e-3);
+    CHECK(a.box_diff <= 2e-3);
     CHECK(a.score_diff <= 1e-4);
     // Labels at the DetectionModel boundary are 0-based: torchvision's column - 1 (no label map given).
     if (a.swapped == 0) CHECK(torch::equal(d.labels + 1, r->out.at("labels_" + k)));
