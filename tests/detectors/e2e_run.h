@@ -12,6 +12,7 @@
 
 #include "detectors/detector_test_util.h"
 #include "experiment/run.h"
+#include "pipeline/allocator.h"
 
 namespace detlab::test {
 
@@ -28,6 +29,9 @@ struct E2eRun {
 /// Trains experiments/synthetic/<stem>.yaml with `threads` LibTorch / worker threads (evaluation too), reloads the
 /// model and scores it; WARNs one summary line (training time, AP50, AP, ms per image) whatever the outcome.
 inline E2eRun train_and_score(const std::string& stem, int threads) {
+  // The allocator setting every command applies (cli/options.cpp), so that the run trains as `detlab train`
+  // does (freed training batches stay in the heap instead of being unmapped and mapped again).
+  reuse_large_allocations();
   E2eRun r;
   r.rc = load_run_config(std::string(DETLAB_REPO_ROOT) + "/experiments/synthetic/" + stem + ".yaml");
   std::unique_ptr<Detector> det = build_detector(r.rc);
