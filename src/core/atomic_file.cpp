@@ -5,10 +5,12 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <sstream>
 #include <system_error>
 
 #include "core/error.h"
+#include "core/write_error.h"
 
 namespace detlab {
 
@@ -18,8 +20,9 @@ AtomicFile::AtomicFile(fs::path path, std::ios::openmode mode) : path_(std::move
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path());
   tmp_ = path_;
   tmp_ += ".tmp." + std::to_string(::getpid());
+  errno = 0;
   out_.open(tmp_, mode | std::ios::out | std::ios::trunc);
-  if (!out_) throw std::runtime_error("cannot open " + tmp_.string() + " for writing");
+  if (!out_) throw_write_error(path_, errno);
 }
 
 AtomicFile::~AtomicFile() {
@@ -31,10 +34,18 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::commit() {
-  out_.flush();
-  const bool ok = static_cast<bool>(out_);
+  // A full disk shows at the first write(2) that fails: an earlier buffered write (the stream has failed
+  // already, errno is still that call's), this flush or the close.
+  int err = out_ ? 0 : errno;
+  if (out_) {
+    errno = 0;
+    out_.flush();
+    err = errno;
+  }
+  const bool flushed = static_cast<bool>(out_);
   out_.close();
-  if (!ok) throw std::runtime_error("write failed: " + tmp_.string());
+  if (err == 0) err = errno;
+  if (!flushed || !out_) throw_write_error(path_, err);
   fs::rename(tmp_, path_);
   committed_ = true;
 }

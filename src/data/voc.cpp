@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/write_error.h"
 #include "core/progress.h"
 #include "data/format_util.h"
 #include "data/formats.h"
@@ -208,7 +209,7 @@ void write_voc(const Dataset& ds, const fs::path& out_root) {
     }
     std::ofstream xml(out.path() / "Annotations" / (r.name + ".xml"));
     write_annotation(xml, ds, r, filename);
-    if (!xml) throw std::runtime_error("write failed: " + (out.path() / "Annotations" / (r.name + ".xml")).string());
+    if (!xml) throw_write_error(out.final_path() / "Annotations" / (r.name + ".xml"), errno);
     bar.tick();
   }
   bar.finish();

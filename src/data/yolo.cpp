@@ -11,6 +11,7 @@
 #include <opencv2/core.hpp>
 
 #include "core/error.h"
+#include "core/write_error.h"
 #include "core/progress.h"
 #include "data/format_util.h"
 #include "data/formats.h"
@@ -352,7 +353,7 @@ void write_yolo(const Dataset& ds, const fs::path& out_root) {
              << detail::format_double((y2 - y1) / h) << "\n";
       side_objects.push_back({{"difficult", o.difficult ? 1 : 0}, {"crowd", o.crowd ? 1 : 0}, {"area", o.area}, {"id", o.id}});
     }
-    if (!labels) throw std::runtime_error("write failed: " + (data / (r.name + ".txt")).string());
+    if (!labels) throw_write_error(data / (r.name + ".txt"), errno);
     listed[i] = "data/obj_train_data/" + r.name + ext;
     side_images.push_back({{"name", r.name}, {"file", "obj_train_data/" + r.name + ext}, {"id", r.id},
                            {"width", w}, {"height", h}, {"objects", side_objects}});

@@ -35,6 +35,22 @@ double percentile(std::vector<double> v, double p) {
   return v[i] + (pos - static_cast<double>(i)) * (v[j] - v[i]);
 }
 
+/// An output folder holds one run. Refuses a folder whose config.yaml trained another detector or on other
+/// data than rc (a run of the same config may continue or retrain there), before anything is written.
+void refuse_foreign_folder(const RunConfig& rc, const fs::path& dir) {
+  const fs::path stored = dir / "config.yaml";
+  if (!fs::is_regular_file(stored)) return;
+  const Config other = Config::load(stored);
+  for (const std::string key : {"detector", "dataset"}) {
+    const std::string mine = rc.root.has(key) ? rc.root.child(key).hash() : "";
+    const std::string theirs = other.has(key) ? other.child(key).hash() : "";
+    if (mine != theirs)
+      throw InputError(stored.string(), key,
+                       "the output folder holds a run of another config (its " + key + " differs from " +
+                           rc.file.string() + "'s); choose another --out, or delete the folder to train anew");
+  }
+}
+
 double mean(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += x;
@@ -47,7 +63,10 @@ TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions&
   DETLAB_REQUIRE(!opts.out_dir.empty(), "train_run needs an output folder");
   const Dataset train = split_of(rc, "train");
   if (train.images.empty()) throw InputError(rc.file.string(), "dataset.train", "the training split is empty");
+  refuse_foreign_folder(rc, opts.out_dir);
   fs::create_directories(opts.out_dir);
+  // The folder's owner first: a killed run's folder is then claimed by its config (checked above on a rerun).
+  write_file_atomic(opts.out_dir / "config.yaml", rc.root.dump() + "\n");
   TrainContext ctx;
   ctx.train = &train;
   ctx.out_dir = opts.out_dir;
@@ -62,7 +81,6 @@ TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions&
   report.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.num_parameters = det.num_parameters();
   report.train_images = static_cast<int>(train.images.size());
-  write_file_atomic(opts.out_dir / "config.yaml", rc.root.dump() + "\n");
   nlohmann::json j;
   j["format_version"] = 1;
   j["name"] = rc.name;

@@ -32,10 +32,12 @@ struct TrainReport {
   int train_images = 0;
 };
 
-/// Trains det on the config's train split and writes out_dir: the model (Detector::save: detector.json and
-/// stage files), config.yaml (the config after overrides) and train.json {format_version, name, detector,
-/// config_hash, train_seconds, num_parameters, train_images, threads, seed}. The model header is written
-/// last, so a failed run never leaves a loadable half-model.
+/// Trains det on the config's train split and writes out_dir: config.yaml (the config after overrides, first:
+/// it claims the folder), the model (Detector::save: detector.json and stage files) and train.json
+/// {format_version, name, detector, config_hash, train_seconds, num_parameters, train_images, threads, seed}.
+/// The model header is written last, so a failed run never leaves a loadable half-model. InputError, before
+/// anything is written, when out_dir's config.yaml has another `detector` or `dataset` than rc's (a folder holds
+/// one run); a write that fails (a full disk) is a std::filesystem::filesystem_error naming the file.
 TrainReport train_run(const RunConfig& rc, Detector& det, const TrainRunOptions& opts);
 
 /// Builds the config's detector and restores it from a model folder (InputError naming the missing or

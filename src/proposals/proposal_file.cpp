@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "core/error.h"
+#include "core/write_error.h"
 #include "core/hash.h"
 
 namespace detlab {
@@ -274,9 +275,9 @@ ProposalFileWriter::ProposalFileWriter(const fs::path& file, const std::string& 
     }
   }
   fd_ = ::open(partial_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw std::runtime_error(partial_.string() + ": cannot open for writing: " + std::strerror(errno));
+  if (fd_ < 0) throw_write_error(partial_, errno);
   if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0 || ::lseek(fd_, static_cast<off_t>(keep), SEEK_SET) < 0)
-    throw std::runtime_error(partial_.string() + ": cannot truncate: " + std::strerror(errno));
+    throw_write_error(partial_, errno);
   size_ = keep;
   if (keep == 0) {
     entries_.clear();
@@ -297,7 +298,7 @@ void ProposalFileWriter::write_all(const std::string& bytes) {
   while (left > 0) {
     const ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw std::runtime_error(partial_.string() + ": write failed: " + std::strerror(errno));
+    if (n <= 0) throw_write_error(partial_, n < 0 ? errno : ENOSPC);
     p += n;
     left -= static_cast<size_t>(n);
   }
@@ -347,12 +348,12 @@ void ProposalFileWriter::finish() {
   put<uint64_t>(index, size_);
   index.append(kEndMagic, sizeof kEndMagic);
   write_all(index);
-  if (::fsync(fd_) != 0) throw std::runtime_error(partial_.string() + ": fsync failed: " + std::strerror(errno));
+  if (::fsync(fd_) != 0) throw_write_error(partial_, errno);
   ::close(fd_);
   fd_ = -1;
   std::error_code ec;
   fs::rename(partial_, file_, ec);
-  if (ec) throw std::runtime_error(partial_.string() + ": cannot rename onto " + file_.string() + ": " + ec.message());
+  if (ec) throw std::filesystem::filesystem_error("cannot rename onto " + file_.string(), partial_, ec);
   const fs::path dir = file_.has_parent_path() ? file_.parent_path() : fs::path(".");
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);  // the rename itself survives a power loss

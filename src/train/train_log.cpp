@@ -8,6 +8,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/write_error.h"
 
 namespace detlab {
 
@@ -87,9 +88,14 @@ void TrainLog::append(const TrainLogRow& row) {
   for (const auto& kv : row.losses) line += "," + format_double(kv.second, "%.9g");
   line += "," + format_double(row.total, "%.9g") + "," + format_double(row.lr, "%.9g") + "," +
           format_double(row.elapsed_seconds, "%.3f");
-  out_ << line << "\n";
-  out_.flush();
-  if (!out_) throw std::runtime_error("write failed: " + file_.string());
+  int err = 0;
+  if (out_) {
+    errno = 0;
+    out_ << line << "\n";
+    out_.flush();
+    err = errno;
+  }
+  if (!out_) throw_write_error(file_, err);
 }
 
 std::vector<std::vector<std::string>> TrainLog::read(const fs::path& file) {

@@ -102,3 +102,13 @@ add_test(NAME faults_kill_and_rerun
 set_tests_properties(faults_kill_and_rerun PROPERTIES TIMEOUT 900
   PASS_REGULAR_EXPRESSION "ablate: reference [^\n]*metrics equal: True\n[0-9]+ kills"
   FAIL_REGULAR_EXPRESSION "FAIL ")
+
+# Faults: a full disk, a read-only output folder and a folder that holds another config's run: one line naming
+# the path, exit 2, nothing partial left, the previous checkpoint whole (tests/faults/output_faults.py; mounts
+# tmpfs folders, so it needs root and reports itself skipped without).
+add_test(NAME faults_output
+  COMMAND ${DETLAB_PYTHON} ${PROJECT_SOURCE_DIR}/tests/faults/output_faults.py $<TARGET_FILE:detlab>
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(faults_output PROPERTIES TIMEOUT 600
+  PASS_REGULAR_EXPRESSION "all output fault checks passed" FAIL_REGULAR_EXPRESSION "FAIL "
+  SKIP_REGULAR_EXPRESSION "DETLAB_SKIPPED:")

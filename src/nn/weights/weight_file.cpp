@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/serialization/pickle.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -100,16 +101,25 @@ void save_state_dict(const StateDict& state, const std::string& path) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
+  // A failed write (a full disk, a read-only folder) is a filesystem_error naming the file and the system's
+  // reason, which the commands report in one line; the temporary file is removed.
+  auto write_error = [&](int err) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw fs::filesystem_error("cannot write", target, std::error_code(err != 0 ? err : EIO, std::generic_category()));
+  };
   {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw WeightFileError(path, "cannot create " + tmp.string());
+    if (!out) write_error(errno);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw WeightFileError(path, "write error on " + tmp.string());
+    int err = out ? 0 : errno;
+    if (out) {
+      errno = 0;
+      out.close();
+      err = errno;
     }
+    if (!out) write_error(err);
   }
   std::error_code ec;
   fs::rename(tmp, target, ec);

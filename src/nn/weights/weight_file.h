@@ -49,7 +49,8 @@ StateDict read_pickled_state_dict(const std::string& path);
 StateDict read_torchscript_state_dict(const std::string& path);  // weight_file_torchscript.cpp
 
 /// Writes `state` (moved to CPU) as a pickled dict, atomically: a temporary file in the same folder renamed
-/// onto `path`, so a failure never leaves a partial file. Throws WeightFileError on I/O failure.
+/// onto `path`, so a failure never leaves a partial file. Throws std::filesystem::filesystem_error naming `path`
+/// and the system's reason when it cannot be written (a full disk), WeightFileError when the rename fails.
 void save_state_dict(const StateDict& state, const std::string& path);
 
 /// read_state_dict + load_state_dict (the report's source is the path).
