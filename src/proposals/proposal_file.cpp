@@ -170,7 +170,9 @@ ProposalCache::ProposalCache(const fs::path& file) : file_(file) {
         boxes.push_back(Box{static_cast<float>(x1), static_cast<float>(y1), static_cast<float>(x2), static_cast<float>(y2)});
       }
       if (!c.ok) break;
-      index_[name] = Entry{0, count, i};
+      // One record per image: names() places each at its order, so a repeated name would leave a hole.
+      if (!index_.emplace(name, Entry{0, count, i}).second)
+        throw InputError(f, name, "duplicate image name (the file is corrupt)");
       loaded_[name] = std::move(boxes);
     }
     if (!c.ok) throw InputError(f, "", "truncated proposal file");
@@ -217,7 +219,9 @@ ProposalCache::ProposalCache(const fs::path& file) : file_(file) {
     const uint64_t size = 2 + name.size() + 4 + 8ull * e.count + 8;
     if (e.offset < header_end || e.offset > index_offset || size > index_offset - e.offset)
       throw InputError(f, name, "index entry out of range (the file is corrupt)");
-    index_[std::move(name)] = e;
+    const std::string key = name;
+    if (!index_.emplace(std::move(name), e).second)
+      throw InputError(f, key, "duplicate image name in the index (the file is corrupt)");
   }
   bytes_->advise_random();
 }
