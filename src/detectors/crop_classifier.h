@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "config/config.h"
+#include "data/crops.h"
 #include "data/dataset.h"
-#include "detectors/crop_classifier_data.h"
-#include "detectors/crop_classifier_net.h"
-#include "train/engine.h"
+#include "nn/classification/classifier_net.h"
 #include "tensor/transform.h"
+#include "train/engine.h"
+#include "viz/classifier_view.h"
 
 namespace detlab {
 
@@ -97,6 +98,10 @@ class CropClassifier : public Trainable {
   int num_classes() const { return static_cast<int>(opts_.class_names.size()); }
   /// How whole images become network input (viz/): options().input.
   const TransformOptions& image_transform() const { return opts_.input; }
+  /// The trained network and its inputs as the visualization methods take them (viz/ sits below train/).
+  ClassifierView view() const {
+    return {net_, opts_.input, input_transform(), opts_.crop, opts_.class_names, device_};
+  }
 
  private:
   CropClassifierOptions opts_;

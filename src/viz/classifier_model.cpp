@@ -18,9 +18,8 @@ ClassifierScoreModel::ClassifierScoreModel(std::shared_ptr<ClassifierNet> net, T
   gap_.bias = net_->fc()->bias.detach();
 }
 
-ClassifierScoreModel::ClassifierScoreModel(CropClassifier& classifier)
-    : ClassifierScoreModel(classifier.net(), classifier.image_transform(), classifier.options().class_names,
-                           classifier.device()) {}
+ClassifierScoreModel::ClassifierScoreModel(const ClassifierView& classifier)
+    : ClassifierScoreModel(classifier.net, classifier.image_transform, classifier.class_names, classifier.device) {}
 
 torch::Tensor ClassifierScoreModel::forward(const torch::Tensor& input, TapMap* maps) {
   ClassifierNet::Output out = net_->forward(input);

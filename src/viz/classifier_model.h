@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "detectors/crop_classifier.h"
+#include "viz/classifier_view.h"
 #include "viz/score_model.h"
 
 namespace detlab {
@@ -20,8 +20,8 @@ class ClassifierScoreModel : public ScoreModel {
  public:
   ClassifierScoreModel(std::shared_ptr<ClassifierNet> net, TransformOptions transform,
                        std::vector<std::string> class_names, torch::Device device);
-  /// The classifier's net, image transform, classes and device.
-  explicit ClassifierScoreModel(CropClassifier& classifier);
+  /// The classifier's net, whole-image transform, classes and device.
+  explicit ClassifierScoreModel(const ClassifierView& classifier);
 
   std::vector<std::string> layers() const override { return net_->taps(); }
   std::vector<std::string> score_names() const override { return class_names_; }

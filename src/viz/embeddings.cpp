@@ -35,7 +35,8 @@ Embeddings region_embeddings(ScoreModel& model, const Dataset& images, const std
       boxes.insert(boxes.end(), {o.box.x1, o.box.y1, o.box.x2, o.box.y2});
     }
     if (!boxes.empty()) {
-      const ModelInput in = make_input(images.load_image(static_cast<size_t>(idx)), model);
+      const auto at = static_cast<size_t>(idx);
+      const ModelInput in = make_input(images.load_image(at), model, images.images.at(at).name);
       const torch::Tensor map = model.features(in.tensor).at(layer);
       const int64_t k = static_cast<int64_t>(boxes.size() / 4);
       const torch::Tensor net = to_network(torch::tensor(boxes).view({k, 4}), in.meta);
@@ -57,10 +58,10 @@ Embeddings region_embeddings(ScoreModel& model, const Dataset& images, const std
   return e;
 }
 
-Embeddings classifier_embeddings(CropClassifier& classifier, const Dataset& images, const std::vector<int>& indices,
+Embeddings classifier_embeddings(const ClassifierView& classifier, const Dataset& images, const std::vector<int>& indices,
                                  int max_per_class, uint64_t seed) {
   Dataset subset = images.subset(indices);
-  CropOptions co = classifier.options().crop;
+  CropOptions co = classifier.crop;
   co.per_class = 0;
   const Dataset crops = make_crop_dataset(subset, co, seed, /*show_progress=*/true);
   Embeddings e;
@@ -76,15 +77,15 @@ Embeddings classifier_embeddings(CropClassifier& classifier, const Dataset& imag
   }
   if (pixels.empty()) throw InputError("", "--split", "no ground-truth boxes in the chosen images");
   torch::NoGradGuard no_grad;
-  classifier.net()->eval();
-  const TransformOptions t = classifier.input_transform();
+  classifier.net->eval();
+  const TransformOptions& t = classifier.crop_transform;
   std::vector<torch::Tensor> rows;
   constexpr size_t kBatch = 128;  // crops per forward pass
   for (size_t start = 0; start < pixels.size(); start += kBatch) {
     const std::vector<cv::Mat> part(pixels.begin() + static_cast<std::ptrdiff_t>(start),
                                     pixels.begin() + static_cast<std::ptrdiff_t>(std::min(pixels.size(), start + kBatch)));
     rows.push_back(
-        classifier.net()->forward(make_eval_batch(part, t).images.to(classifier.device())).embedding.to(torch::kCPU));
+        classifier.net->forward(make_eval_batch(part, t).images.to(classifier.device)).embedding.to(torch::kCPU));
   }
   e.features = torch::cat(rows).to(torch::kFloat).contiguous();
   return e;

@@ -10,7 +10,7 @@
 #include <torch/types.h>
 
 #include "data/dataset.h"
-#include "detectors/crop_classifier.h"
+#include "viz/classifier_view.h"
 #include "viz/score_model.h"
 
 namespace detlab {
@@ -35,7 +35,7 @@ Embeddings region_embeddings(ScoreModel& model, const Dataset& images, const std
 
 /*  A crop classifier's embeddings: the pooled feature its linear layer reads (ClassifierNet::Output::embedding)
     for the crops of every ground-truth box, plus background crops, labelled with the classifier's classes.  */
-Embeddings classifier_embeddings(CropClassifier& classifier, const Dataset& images, const std::vector<int>& indices,
+Embeddings classifier_embeddings(const ClassifierView& classifier, const Dataset& images, const std::vector<int>& indices,
                                  int max_per_class = 0, uint64_t seed = 0);
 
 }  // namespace detlab

@@ -5,7 +5,9 @@
 # and the layers below it, never one above; nn/ builds with LibTorch alone (no other detlab layer, no OpenCV);
 # core/, config/, data/ and eval/ stay free of LibTorch. Known violations are listed, each with its reason, in
 # known_violations.txt: a new violation fails, and so does a listed one that no longer occurs (the list only
-# shrinks). Usage: check_includes.py [SRC_DIR [KNOWN_FILE]]   (ctest runs it as layers_include_order)
+# shrinks). The CMake targets obey the same order: a library links only libraries of its layer and below
+# (detlab_add_library / target_link_libraries in src/**/CMakeLists.txt), so a layer never pulls in one above it
+# through a link either. Usage: check_includes.py [SRC_DIR [KNOWN_FILE]]   (ctest runs it as layers_include_order)
 import os
 import re
 import sys
@@ -48,6 +50,38 @@ def violations(src):
     return found
 
 
+# The CMake library of each layer (detlab_<folder>, plus the stage libraries built from three folders).
+LIBRARY_LAYER = {"detlab_" + folder: folder for folder in RANK}
+LIBRARY_LAYER.update({"detlab_classical": "proposals", "detlab_torch_stages": "proposals", "detlab_cli_lib": "cli"})
+LINK_CALL = re.compile(r"\b(detlab_add_library|target_link_libraries)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+
+
+def link_violations(src):
+    found = []
+    for dirpath, _, files in os.walk(src):
+        if "CMakeLists.txt" not in files:
+            continue
+        path = os.path.join(dirpath, "CMakeLists.txt")
+        rel = os.path.relpath(path, src).replace(os.sep, "/")
+        with open(path, encoding="utf-8") as fh:
+            text = re.sub(r"#[^\n]*", "", fh.read())
+        for call, args in LINK_CALL.findall(text):
+            words = args.split()
+            if not words:
+                continue
+            owner = ("detlab_" + words[0]) if call == "detlab_add_library" else words[0]
+            layer = LIBRARY_LAYER.get(owner)
+            if layer is None:
+                continue
+            for dep in re.findall(r"\bdetlab_[a-z_]+", " ".join(words[1:])):
+                top = LIBRARY_LAYER.get(dep)
+                if layer == "nn" and top is not None and top != "nn":
+                    found.append("%s: %s -> %s (nn/ builds with LibTorch alone)" % (rel, owner, dep))
+                elif top is not None and RANK[top] > RANK[layer]:
+                    found.append("%s: %s -> %s (%s/ is above %s/)" % (rel, owner, dep, top, layer))
+    return found
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "..", "..", "src")
@@ -59,7 +93,7 @@ def main():
             if line and not line.startswith("#"):
                 include, _, reason = line.partition("  # ")
                 known[include.strip()] = reason
-    found = violations(src)
+    found = violations(src) + link_violations(src)
     edges = {v.split(" (")[0] for v in found}
     new = [v for v in found if v.split(" (")[0] not in known]
     gone = sorted(k for k in known if k not in edges)
@@ -67,7 +101,7 @@ def main():
         print("layer violation: " + v)
     for k in gone:
         print("known_violations.txt lists an include that no longer occurs (remove it): " + k)
-    print("%d includes against the layer order: %d known (%s), %d new; %d stale entries"
+    print("%d includes and links against the layer order: %d known (%s), %d new; %d stale entries"
           % (len(found), len(found) - len(new), os.path.basename(known_file), len(new), len(gone)))
     return 1 if new or gone else 0
 

@@ -4,7 +4,7 @@
 #include "../train/catch_torch.h"
 
 #include "core/error.h"
-#include "detectors/crop_classifier_net.h"
+#include "nn/classification/classifier_net.h"
 #include "viz/cam.h"
 #include "viz/classifier_model.h"
 #include "viz/grad_cam.h"

@@ -3,7 +3,7 @@
 // Class visualization by gradient ascent: the target score increases monotonically over the first steps.
 #include "../train/catch_torch.h"
 
-#include "detectors/crop_classifier_net.h"
+#include "nn/classification/classifier_net.h"
 #include "viz/class_image.h"
 #include "viz/classifier_model.h"
 #include "viz_test_models.h"

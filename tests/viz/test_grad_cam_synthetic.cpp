@@ -57,7 +57,7 @@ TEST_CASE("Grad-CAM of a synthetic-data classifier peaks inside the object's box
   fs::remove_all(dir);
 
   if (std::getenv("DETLAB_VIZ_DEBUG")) std::cerr << classifier->evaluate(test, 1, false).table();
-  ClassifierScoreModel model(*classifier);
+  ClassifierScoreModel model(classifier->view());
   int inside = 0;
   for (size_t i = 0; i < test.images.size(); ++i) {
     const Object& obj = test.images[i].objects.at(0);

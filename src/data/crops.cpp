@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // make_crop_dataset: ground-truth and background crops of a detection set, warped to a fixed size.
-#include "detectors/crop_classifier_data.h"
+#include "data/crops.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // ClassifierNet and the tap lists of the backbone families.
-#include "detectors/crop_classifier_net.h"
+#include "nn/classification/classifier_net.h"
 
 #include <algorithm>
 #include <cctype>
