@@ -6,8 +6,10 @@
 //
 // Networks: the BCCD crop classifier (experiments/bccd/classifier.yaml: small_resnet pooled at layer3, whole
 // images at 224 x 168; trained weights from --classifier when given, random otherwise: timings do not depend on
-// the weights), the same classifier on the image at full size (640 x 480), and the BCCD RetinaNet, SSD and a
-// `faster_rcnn` of the BCCD scale (random weights, score threshold 0 so that a detection exists to explain).
+// the weights), the same classifier on the image at full size (640 x 480), and the BCCD RetinaNet, SSD, YOLO,
+// DETR and a `faster_rcnn` of the BCCD scale (random weights, score threshold 0 so that a detection exists to
+// explain). The families without a network (HOG + SVM, R-CNN's SVMs, dlib's FHOG) need trained models: their
+// commands are timed by tests/viz/every_family.py.
 // Each method runs `reps` times after one warm-up; the table gives the fastest wall time (the machine is shared:
 // the minimum is the least disturbed run) and the process CPU time of that run.
 // Grad-CAM / forward: the fastest grad_cam() (one forward keeping the graph + one backward to the layer + the map)
@@ -129,7 +131,7 @@ int main(int argc, char** argv) {
   auto classifier = build_crop_classifier(cls_root.child("classifier"), classes);
   if (!classifier_dir.empty()) classifier->load(classifier_dir);
   {
-    ClassifierScoreModel model(*classifier);
+    ClassifierScoreModel model(classifier->view());
     const ModelInput in = make_input(bgr, model);
     bench_scores("classifier 224x168", model, in, reps, true);
     ClassImageOptions co;  // 200 steps on a 96 px image: the gallery's setting
@@ -157,6 +159,8 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<std::string, std::string>> detectors = {
       {"experiments/bccd/retinanet.yaml", "postprocess.score_thresh=0.0"},
       {"experiments/bccd/ssd.yaml", ""},
+      {"experiments/bccd/yolo.yaml", ""},
+      {"experiments/bccd/detr.yaml", ""},
   };
   BuildContext b;
   b.registries = &builtin_registries();

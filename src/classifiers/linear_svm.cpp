@@ -16,6 +16,7 @@
 #include "config/checked.h"
 #include "core/error.h"
 #include "pipeline/model_dir.h"
+#include "pipeline/region_evidence.h"
 #include "core/parallel.h"
 #include "pipeline/training.h"
 
@@ -30,7 +31,7 @@ constexpr int kMinRegressionSamples = 10;
 
 float sigmoid(float m) { return 1.f / (1.f + std::exp(-m)); }
 
-class LinearSvmClassifier final : public ClassifierStage {
+class LinearSvmClassifier final : public ClassifierStage, public LinearScorer {
  public:
   explicit LinearSvmClassifier(const LinearSvmOptions& opts) : opts_(opts) {
     DETLAB_REQUIRE(opts.num_classes >= 1, "linear_svm needs at least one class", opts.num_classes);
@@ -38,6 +39,12 @@ class LinearSvmClassifier final : public ClassifierStage {
 
   std::string_view name() const override { return "linear_svm"; }
   int num_classes() const override { return opts_.num_classes; }
+
+  /// Column c + 1 of classify() is sigmoid(w_c . x + b_c); an untrained class has an empty weight.
+  LinearScore linear_score(int c) const override {
+    DETLAB_REQUIRE(c >= 0 && c < static_cast<int>(models_.size()), "class out of range", c, models_.size());
+    return {models_[static_cast<size_t>(c)].w, models_[static_cast<size_t>(c)].b, group_[static_cast<size_t>(c)]};
+  }
 
   int64_t num_parameters() const override {
     int64_t n = 0;

@@ -209,17 +209,19 @@ int cmd_visualize(const std::vector<std::string>& args) {
                                  : all_layers.front(),
             a.channels.empty() ? std::vector<int64_t>{} : parse_channels(a.channels)};
   if (method.dataset && (method.image == nullptr || s.classifier)) {
-    std::cout << "wrote " << method.dataset(c) << "\n";
+    const std::string wrote = method.dataset(c);  // before printing: a refusal is its own line
+    std::cout << "wrote " << wrote << "\n";
     return 0;
   }
 
   const Picked picked = pick_images(a.files, data, a.count);
   int written = 0;
   for (const auto& [stem, bgr] : picked.images) {
-    const ModelInput in = make_input(bgr, model);
+    const ModelInput in = make_input(bgr, model, stem);
     Picture p{in, -1, {}, stem + "_" + a.method};
     if (method.explains_score && !choose_target(c, stem, p)) continue;
-    std::cout << "wrote " << method.image(c, p) << "\n";
+    const std::string wrote = method.image(c, p);
+    std::cout << "wrote " << wrote << "\n";
     ++written;
   }
   return written > 0 ? 0 : 2;

@@ -37,7 +37,7 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
     s.classifier = build_classifier(s.rc);
     s.classifier->load(model_dir);
     s.classifier->to_device(common.device);
-    s.classifier_model = std::make_unique<ClassifierScoreModel>(*s.classifier);
+    s.classifier_model = std::make_unique<ClassifierScoreModel>(s.classifier->view());
     s.name = "classifier";
     return s;
   }
@@ -46,13 +46,12 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
   if (net == nullptr) {
     s.name = std::string(s.detector->name());
     s.explainer = make_staged_explainer(*s.detector, s.rc.dataset.class_names, device);
+    if (!s.explainer) s.explainer = make_fhog_explainer(*s.detector, s.rc.dataset.class_names, device);
     if (!s.explainer)
-      throw InputError(model_dir, "--model",
-                       "a '" + s.name + "' detector exposes no network and no stages to explain (dlib's FHOG "
-                       "detector is one opaque scanner)");
+      throw InputError(model_dir, "--model", "a '" + s.name + "' detector exposes no network and no stages to explain");
     if (s.explainer->layers().empty())
-      std::cerr << "note: this staged pipeline scores regions by its own stages: occlusion explains its detections; "
-                   "layer and gradient methods need a torch backbone stage with a network head\n";
+      std::cerr << "note: " << s.name << " scores regions on the image's own pixels: occlusion and grad-cam (the "
+                   "per-cell terms of its linear score) explain its detections; layer methods need a network\n";
     return s;
   }
   net->to_device(common.device);
@@ -62,12 +61,8 @@ Subject load_subject(const std::string& model_dir, std::string config, const Com
     std::shared_ptr<Backbone> b = find_backbone(*net->model());
     if (!b) throw InputError(model_dir, "--model", "the " + s.name + " network has no `backbone` module");
     s.backbone = std::make_unique<BackboneScoreModel>(b, net->model(), net->options().transform, device);
-    if (detr_of(s))
-      std::cerr << "note: DETR detections are shown by the attention method (its decoder and encoder attention); "
-                << "layer methods use its backbone\n";
-    else
-      std::cerr << "note: detections of " << s.name << " cannot be explained yet (RetinaNet, SSD, Faster R-CNN, "
-                << "YOLO can); layer methods use its backbone\n";
+    std::cerr << "note: detections of " << s.name << " cannot be explained yet (RetinaNet, SSD, Faster R-CNN, "
+              << "YOLO and DETR can); layer methods use its backbone\n";
   }
   return s;
 }
@@ -115,7 +110,7 @@ std::string run_tsne(Context& c) {
   Embeddings e;
   std::string what;
   if (c.s.classifier) {
-    e = classifier_embeddings(*c.s.classifier, c.data, c.searched, c.a.g.embedding_max_per_class, c.common.seed);
+    e = classifier_embeddings(c.s.classifier->view(), c.data, c.searched, c.a.g.embedding_max_per_class, c.common.seed);
     what = "classifier embeddings (" + c.s.classifier->net()->feature() + ", pooled)";
   } else {
     EmbeddingOptions eo;
@@ -124,6 +119,9 @@ std::string run_tsne(Context& c) {
     e = region_embeddings(c.model, c.data, c.searched, eo);
     what = c.s.name + " region features (" + eo.layer + ")";
   }
+  if (e.features.size(0) < kTsneMinPoints)
+    throw InputError("", "--pool", std::to_string(e.features.size(0)) + " points: t-SNE needs at least " +
+                                       std::to_string(kTsneMinPoints) + " (search more images)");
   const TsneResult r = tsne(e.features, c.a.g.tsne);
   save_tsne(r, e, c.dir, "tsne", "t-SNE of " + what);
   return (c.dir / "tsne.png").string() + " (" + std::to_string(e.features.size(0)) + " points)";
@@ -162,6 +160,13 @@ std::string image_cam(Context& c, const Picture& p) {
 }
 
 std::string image_grad_cam(Context& c, const Picture& p) {
+  if (c.s.explainer && c.s.explainer->layers().empty()) {  // a region scored through features of its own
+    const std::optional<Heatmap> h = c.s.explainer->region_grad_cam(p.in.tensor);
+    DETLAB_CHECK(h.has_value(), "an explainer without layers must compute region Grad-CAM");
+    save_heatmap(*h, c.model, p.in, c.dir, p.base, c.a.g.figure, p.boxes,
+                 "the per-cell terms of the linear score over the region's features");
+    return png(c, p);
+  }
   GradCamOptions o;
   o.layer = c.a.layer;
   o.target = p.target;
@@ -269,16 +274,20 @@ int run_gallery(VisualizeArgs& a, const CommonOptions& common, Subject s, const 
   for (Subject& sub : subjects) {
     if (sub.classifier) {
       parts.emplace_back("Classifier (" + sub.classifier->options().backbone + ")",
-                         render_classifier_gallery(*sub.classifier, data, show, searched, dir, a.g));
+                         render_classifier_gallery(sub.classifier->view(), data, show, searched, dir, a.g));
     } else if (sub.explainer && sub.explainer->layers().empty()) {
-      std::cerr << "gallery: skipping " << sub.name << " (its stages are explained by occlusion only: "
-                << "detlab visualize occlusion)\n";
+      std::cerr << "gallery: skipping " << sub.name << " (no network layers: detlab visualize occlusion and "
+                << "grad-cam explain its detections)\n";
     } else if (sub.explainer) {
-      parts.emplace_back("Detector: " + sub.name,
-                         render_detector_gallery(*sub.explainer, sub.name, data, show, searched, dir, a.g));
-    } else if (Detr* detr = detr_of(sub)) {
-      parts.emplace_back("Detector: " + sub.name + " (attention)",
-                         render_detr_gallery(*detr, *sub.backbone, detr_classes(sub), sub.name, data, show, dir, a.g));
+      GalleryReport r = render_detector_gallery(*sub.explainer, sub.name, data, show, searched, dir, a.g);
+      if (Detr* detr = detr_of(sub)) {  // and the paper's attention figures
+        const GalleryReport att =
+            render_detr_gallery(*detr, *sub.explainer, detr_classes(sub), sub.name, data, show, dir, a.g);
+        r.pictures.insert(r.pictures.end(), att.pictures.begin(), att.pictures.end());
+        for (const auto& [m, sec] : att.seconds) r.seconds[m] += sec;
+        for (const auto& [m, n] : att.runs) r.runs[m] += n;
+      }
+      parts.emplace_back("Detector: " + sub.name, std::move(r));
     } else {
       std::cerr << "gallery: skipping " << sub.name << " (no detection explainer for this family)\n";
     }

@@ -13,10 +13,12 @@
 
 #include "core/box_ops.h"
 #include "core/error.h"
+#include "detectors/dlib_fhog.h"
 #include "detectors/postprocess.h"
 #include "detectors/staged.h"
 #include "nn/heads/box_roi_pool.h"
 #include "pipeline/feature_maps.h"
+#include "pipeline/region_evidence.h"
 #include "pipeline/torch_stage.h"
 #include "tensor/transform.h"
 #include "cli/visualize_staged.h"
@@ -34,6 +36,31 @@ TransformOptions raw_pixels() {
   t.std = {1.f, 1.f, 1.f};
   t.size_divisibility = 1;
   return t;
+}
+
+/// Image b of a host-path input batch (raw pixels / 255, RGB) as the BGR image the stages read.
+cv::Mat input_bgr(const torch::Tensor& input, int64_t b) {
+  const torch::Tensor pixels =
+      (input[b].detach().to(torch::kCPU, torch::kFloat) * 255.f).round().clamp(0, 255).to(torch::kUInt8);
+  const torch::Tensor hwc = pixels.flip(0).permute({1, 2, 0}).contiguous();  // RGB -> BGR, H x W x 3
+  return cv::Mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()).clone();
+}
+
+Box proposal_box(const ExplainedDetection& d) {  // image pixels (the host path's scale is 1)
+  const torch::Tensor p = d.proposal.to(torch::kCPU, torch::kFloat);
+  return Box{p[0][0].item<float>(), p[0][1].item<float>(), p[0][2].item<float>(), p[0][3].item<float>()};
+}
+
+/// Grad-CAM of a region explainer: the cells' evidence as a map over the input.
+Heatmap region_heatmap(const cv::Mat& cells, const Box& grid, const torch::Tensor& input, const ExplainedDetection& d) {
+  Heatmap h;
+  h.grid = Heatmap::Grid::kInput;
+  h.values = region_cells_map(cells, grid, input.size(2), input.size(3));
+  h.method = "grad_cam";
+  h.target = 0;
+  h.target_name = d.name;
+  h.score = d.score;
+  return h;
 }
 
 /// The differentiable path of a staged pipeline, when it has one: backbone stage -> pooler over its maps ->
@@ -80,15 +107,39 @@ class StagedExplainer : public DetectionExplainer {
   }
   torch::nn::Module& module() override { return path_ ? *path_->backbone : no_network_; }
   std::string default_layer() const override {
-    require_network("gradient methods");
+    require_network("layer and gradient methods");
     return DetectionExplainer::default_layer();
+  }
+
+  std::optional<Heatmap> region_grad_cam(const torch::Tensor& input) override {
+    if (path_) return std::nullopt;
+    DETLAB_REQUIRE(selected().has_value(), "select a detection first");
+    const ExplainedDetection& t = *selected();
+    const StagedParts& parts = *staged_.parts;
+    auto* linear = dynamic_cast<const LinearScorer*>(parts.classifier.get());
+    auto* cells = dynamic_cast<CellDecomposable*>(parts.features.get());
+    if (!linear || !cells)
+      throw InputError("", "METHOD",
+                       "grad-cam of a staged pipeline needs a torch backbone stage with a network head, or a linear "
+                       "classifier over cell-wise features (hog, cnn_crop); " + pipeline_name() +
+                           " has neither: explain it with occlusion");
+    const LinearScore ls = linear->linear_score(t.label);
+    if (ls.weight.empty())
+      throw InputError("", "--detection", "class " + std::to_string(t.label) + " has no trained linear model");
+    torch::NoGradGuard no_grad;
+    Image img{"explained", input_bgr(input, 0)};
+    ImageContext ctx;
+    ctx.image = &img;
+    if (parts.backbone) parts.backbone->forward(ctx);
+    const RegionCells rc = cells->decompose(ctx, Proposal{proposal_box(t), 1.f}, ls.group, ls.weight);
+    return region_heatmap(rc.contributions, rc.grid, input, t);
   }
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
     torch::NoGradGuard no_grad;
     const StagedParts& parts = *staged_.parts;
     const PostprocessOptions& post = staged_.options->post;
-    Image img{"explained", in.bgr};
+    Image img{in.name.empty() ? "explained" : in.name, in.bgr};  // precomputed proposals are found by name
     ImageContext ctx;
     ctx.image = &img;
     if (parts.backbone) parts.backbone->forward(ctx);
@@ -153,7 +204,7 @@ class StagedExplainer : public DetectionExplainer {
     if (torch::GradMode::is_enabled() && input.requires_grad())
       throw InputError("", "METHOD",
                        "this staged pipeline scores regions by its own stages (" + pipeline_name() +
-                           "), which have no gradient: explain it with occlusion");
+                           "), which have no gradient: explain it with occlusion or grad-cam");
     return host_scores(input, *target);
   }
 
@@ -162,7 +213,7 @@ class StagedExplainer : public DetectionExplainer {
     if (!path_)
       throw InputError("", "METHOD",
                        std::string(what) + " need a torch backbone stage with a pooler and a network head; this staged "
-                       "pipeline (" + pipeline_name() + ") is explained by occlusion only");
+                       "pipeline (" + pipeline_name() + ") is explained by occlusion and grad-cam (its region's cells)");
   }
 
   std::string pipeline_name() const {
@@ -174,15 +225,10 @@ class StagedExplainer : public DetectionExplainer {
   /// The stages' own score of the target's class for its proposal, on each image of the batch (raw pixels).
   torch::Tensor host_scores(const torch::Tensor& input, const ExplainedDetection& target) {
     const StagedParts& parts = *staged_.parts;
-    const torch::Tensor pixels =
-        (input.detach().to(torch::kCPU, torch::kFloat) * 255.f).round().clamp(0, 255).to(torch::kUInt8);
-    const Box p{target.proposal[0][0].item<float>(), target.proposal[0][1].item<float>(),
-                target.proposal[0][2].item<float>(), target.proposal[0][3].item<float>()};  // image pixels (scale 1)
+    const Box p = proposal_box(target);
     std::vector<float> out;
     for (int64_t b = 0; b < input.size(0); ++b) {
-      const torch::Tensor hwc = pixels[b].flip(0).permute({1, 2, 0}).contiguous();  // RGB -> BGR, H x W x 3
-      const cv::Mat bgr(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>());
-      Image img{"explained", bgr.clone()};
+      Image img{"explained", input_bgr(input, b)};
       ImageContext ctx;
       ctx.image = &img;
       if (parts.backbone) parts.backbone->forward(ctx);
@@ -218,6 +264,70 @@ class StagedExplainer : public DetectionExplainer {
   torch::nn::Module no_network_;  // module() of a pipeline without one: no parameters
 };
 
+/// dlib's FHOG detector: its detection's score is the sigmoid of its class filter's linear score on the window
+/// (dlib_fhog_evidence), computed on the host from the image's own pixels; occlusion perturbs them, Grad-CAM is
+/// the filter's per-cell terms.
+class FhogExplainer : public DetectionExplainer {
+ public:
+  FhogExplainer(Detector& detector, std::vector<std::string> class_names, torch::Device device)
+      : DetectionExplainer(raw_pixels(), std::move(class_names), device, {}), detector_(detector) {}
+
+  std::string family() const override { return "dlib_fhog"; }
+  TapMap features(const torch::Tensor&) override { throw no_layers(); }
+  torch::nn::Module& module() override { return no_network_; }
+  std::string default_layer() const override { throw no_layers(); }
+
+  std::vector<ExplainedDetection> detections(const ModelInput& in) override {
+    const Detections dets = detector_.detect(Image{"explained", in.bgr});
+    NetDetections net;
+    net.boxes = torch::empty({static_cast<int64_t>(dets.size()), 4}, torch::kFloat);
+    net.scores = torch::empty({static_cast<int64_t>(dets.size())}, torch::kFloat);
+    net.labels = torch::empty({static_cast<int64_t>(dets.size())}, torch::kLong);
+    for (size_t k = 0; k < dets.size(); ++k) {
+      const auto i = static_cast<int64_t>(k);
+      net.boxes[i] = torch::tensor({dets[k].box.x1, dets[k].box.y1, dets[k].box.x2, dets[k].box.y2});
+      net.scores[i] = dets[k].score;
+      net.labels[i] = static_cast<int64_t>(dets[k].label);
+    }
+    net.boxes = to_network(net.boxes, in.meta);
+    return explain(net, in.meta, [](int64_t column) { return static_cast<int>(column); },
+                   [&](ExplainedDetection& d, int64_t) {
+                     d.proposal = torch::tensor({{d.box.x1, d.box.y1, d.box.x2, d.box.y2}});  // the window, held
+                   });
+  }
+
+  std::optional<Heatmap> region_grad_cam(const torch::Tensor& input) override {
+    DETLAB_REQUIRE(selected().has_value(), "select a detection first");
+    const ExplainedDetection& t = *selected();
+    const FhogWindowEvidence e = evidence(input, 0, t);
+    return region_heatmap(e.contributions, e.grid, input, t);
+  }
+
+ protected:
+  torch::Tensor run(const torch::Tensor& input, TapMap* maps, const ExplainedDetection* target) override {
+    if (maps) throw no_layers();
+    if (!target) return torch::zeros({input.size(0), 0}, input.options());
+    if (torch::GradMode::is_enabled() && input.requires_grad())
+      throw InputError("", "METHOD", "dlib's FHOG scanner has no gradient: explain it with occlusion or grad-cam");
+    std::vector<float> out;
+    for (int64_t b = 0; b < input.size(0); ++b)
+      out.push_back(static_cast<float>(1.0 / (1.0 + std::exp(-evidence(input, b, *target).confidence))));
+    return torch::tensor(out, input.options().dtype(torch::kFloat)).unsqueeze(1);
+  }
+
+ private:
+  static InputError no_layers() {
+    return InputError("", "METHOD", "dlib's FHOG detector has no network layers: occlusion and grad-cam (its "
+                                    "filter's cells) explain its detections");
+  }
+  FhogWindowEvidence evidence(const torch::Tensor& input, int64_t b, const ExplainedDetection& t) {
+    return *dlib_fhog_evidence(detector_, input_bgr(input, b), proposal_box(t), t.label);
+  }
+
+  Detector& detector_;
+  torch::nn::Module no_network_;
+};
+
 }  // namespace
 
 std::unique_ptr<DetectionExplainer> make_staged_explainer(Detector& detector, const std::vector<std::string>& class_names,
@@ -225,6 +335,12 @@ std::unique_ptr<DetectionExplainer> make_staged_explainer(Detector& detector, co
   const std::optional<StagedInternals> staged = staged_internals(detector);
   if (!staged) return nullptr;
   return std::make_unique<StagedExplainer>(*staged, torch_path(*staged->parts), class_names, device);
+}
+
+std::unique_ptr<DetectionExplainer> make_fhog_explainer(Detector& detector, const std::vector<std::string>& class_names,
+                                                        torch::Device device) {
+  if (detector.name() != "dlib_fhog") return nullptr;
+  return std::make_unique<FhogExplainer>(detector, class_names, device);
 }
 
 }  // namespace detlab::cli

@@ -85,6 +85,52 @@ class DlibFhogDetector final : public Detector {
     return out;
   }
 
+  FhogWindowEvidence evidence(const cv::Mat& bgr, const Box& window, int label) const {
+    const auto it = std::find(class_of_.begin(), class_of_.end(), label);
+    if (it == class_of_.end())
+      throw InputError("", "detection", "dlib_fhog has no filter for class " + std::to_string(label));
+    const FhogDetector& det = detectors_[static_cast<size_t>(it - class_of_.begin())];
+    Scanner scanner;
+    scanner.copy_configuration(det.get_scanner());
+    DlibImage img;
+    to_dlib(bgr, opts_.upsample, img);
+    scanner.load(img);
+    const float up = static_cast<float>(1 << opts_.upsample);
+    const dlib::rectangle rect = to_rect({window.x1 * up, window.y1 * up, window.x2 * up, window.y2 * up});
+    Scanner::feature_vector_type psi(scanner.get_num_dimensions());
+    psi = 0;
+    scanner.get_feature_vector(dlib::full_object_detection(rect), psi);
+    const Scanner::feature_vector_type& w = det.get_w();
+    const long n = static_cast<long>(scanner.get_num_dimensions());
+    // psi and w are 31 planes of the filter's rows x cols cells (scan_fhog_pyramid::get_feature_vector).
+    const long rows = static_cast<long>(scanner.get_fhog_window_height());
+    const long cols = static_cast<long>(scanner.get_fhog_window_width());
+    DETLAB_CHECK(rows * cols * 31 == n && w.size() == n + 1, "unexpected FHOG filter layout", rows, cols, n, w.size());
+    FhogWindowEvidence e;
+    e.contributions = cv::Mat::zeros(static_cast<int>(rows), static_cast<int>(cols), CV_32F);
+    double dot = 0;
+    for (long k = 0; k < 31; ++k)
+      for (long r = 0; r < rows; ++r)
+        for (long c = 0; c < cols; ++c) {
+          const long i = (k * rows + r) * cols + c;
+          const double term = w(i) * psi(i);
+          e.contributions.at<float>(static_cast<int>(r), static_cast<int>(c)) += static_cast<float>(term);
+          dot += term;
+        }
+    e.confidence = dot - w(n);
+    // The filter's cells, centred on the window's best-matching rectangle, at that rectangle's scale (the
+    // detection window is get_detection_window_width() pixels at its pyramid level).
+    const Box b = to_box(scanner.get_best_matching_rect(rect));
+    const double sx = (b.x2 - b.x1) / static_cast<double>(scanner.get_detection_window_width());
+    const double sy = (b.y2 - b.y1) / static_cast<double>(scanner.get_detection_window_height());
+    const double half_w = 0.5 * static_cast<double>(cols * scanner.get_cell_size()) * sx;
+    const double half_h = 0.5 * static_cast<double>(rows * scanner.get_cell_size()) * sy;
+    const double cx = 0.5 * (b.x1 + b.x2), cy = 0.5 * (b.y1 + b.y2);
+    e.grid = Box{static_cast<float>((cx - half_w) / up), static_cast<float>((cy - half_h) / up),
+                 static_cast<float>((cx + half_w) / up), static_cast<float>((cy + half_h) / up)};
+    return e;
+  }
+
   void fit(const TrainContext& ctx) override {
     DETLAB_REQUIRE(ctx.train != nullptr, "TrainContext::train is required");
     const Dataset& ds = *ctx.train;
@@ -244,6 +290,13 @@ class DlibFhogDetector final : public Detector {
 };
 
 }  // namespace
+
+std::optional<FhogWindowEvidence> dlib_fhog_evidence(Detector& detector, const cv::Mat& bgr, const Box& window,
+                                                     int label) {
+  const auto* d = dynamic_cast<const DlibFhogDetector*>(&detector);
+  if (d == nullptr) return std::nullopt;
+  return d->evidence(bgr, window, label);
+}
 
 DlibFhogOptions parse_dlib_fhog(const Config& node, const std::vector<std::string>& class_names) {
   DlibFhogOptions o;

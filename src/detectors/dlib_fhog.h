@@ -4,8 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <opencv2/core/mat.hpp>
 
 #include "config/config.h"
 #include "detectors/postprocess.h"
@@ -37,5 +40,21 @@ struct DlibFhogOptions {
 /// Keys: C, epsilon, window_area, min_window, upsample, nuclear_norm, max_images, adjust_threshold, postprocess.
 DlibFhogOptions parse_dlib_fhog(const Config& node, const std::vector<std::string>& class_names);
 std::unique_ptr<Detector> make_dlib_fhog(const DlibFhogOptions& opts, const std::string& config_hash = "");
+
+/// One window seen by a trained dlib_fhog detector's filter for a class (what detlab visualize explains).
+struct FhogWindowEvidence {
+  double confidence = 0;  // w . psi - b: dlib's detection confidence of the window (the score is its sigmoid)
+  cv::Mat contributions;  // filter rows x cols CV_32F: per cell, the sum over its 31 features of w * psi
+  Box grid;               // the image rectangle the filter's cells tile (the window and its padding cells)
+};
+
+/*  The evidence of `window` (image pixels; it is mapped to its best-matching pyramid window, as dlib maps a
+    detection) for `label`'s filter on `bgr`: the window's FHOG feature vector psi from dlib's own scanner
+    (scan_fhog_pyramid::get_feature_vector) dotted with the filter. Its confidence is the exact linear score;
+    a detection's reported confidence comes from dlib's separable filter bank and agrees to ~1e-4.
+    ensures: nullopt when `detector` is not a dlib_fhog detector; contributions sum to confidence + b.
+    throws InputError when `label` has no trained filter.  */
+std::optional<FhogWindowEvidence> dlib_fhog_evidence(Detector& detector, const cv::Mat& bgr, const Box& window,
+                                                     int label);
 
 }  // namespace detlab

@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/parallel.h"
 #include "pipeline/runtime.h"
+#include "pipeline/window_groups.h"
 
 namespace detlab {
 
@@ -34,7 +35,7 @@ class StageTrainingImage final : public TrainingImage {
   }
   RegionFeatures features(const Proposals& regions) override { return features_.extract(ctx_, regions); }
   RegionFeatures features_as(const Proposals& regions, const std::vector<int>& groups) override {
-    return features_.extract_as(ctx_, regions, groups);
+    return extract_in_groups(features_, ctx_, regions, groups);
   }
 
  private:

@@ -13,6 +13,7 @@
 #include "pipeline/registries.h"
 #include "pipeline/runtime.h"
 #include "pipeline/training.h"
+#include "pipeline/window_groups.h"
 #if DETLAB_WITH_TORCH
 #include "detectors/rcnn_training.h"
 #endif
@@ -132,8 +133,8 @@ class StagedDetector final : public Detector {
  private:
   /// Feature groups follow the proposal stage's window shapes; each class is detected in its window's group.
   void sync_windows() {
-    const std::vector<WindowShape> shapes = parts_.proposals->window_shapes();
-    parts_.features->set_window_shapes(shapes);
+    const std::vector<WindowShape> shapes = window_shapes_of(*parts_.proposals);
+    set_feature_windows(*parts_.features, shapes);
     for (int c = 0; c < num_classes(); ++c) {
       const int k = group_of_class(c);
       if (k < 0 || k >= std::max<int>(1, static_cast<int>(shapes.size())))
@@ -144,7 +145,7 @@ class StagedDetector final : public Detector {
   }
 
   int group_of_class(int c) const {
-    return parts_.proposals->window_shapes().empty() ? 0 : parts_.proposals->window_of_class(c);
+    return window_group_of_class(*parts_.proposals, c);
   }
 
   StagedParts parts_;

@@ -17,6 +17,7 @@
 #include "nn/weights/weight_file.h"
 #include "tensor/module_weights.h"
 #include "pipeline/feature_maps.h"
+#include "pipeline/region_evidence.h"
 #include "pipeline/torch_stage.h"
 
 namespace detlab {
@@ -76,6 +77,11 @@ class CropNetwork final : public RoiPooler {
   std::vector<int64_t> output_shape() const override { return {channels_}; }
   std::vector<std::string> featmap_names() const override { return {}; }
 
+  /// The map whose spatial mean forward() returns, for each RoI (K x 5): K x C x h x w.
+  torch::Tensor region_maps(const torch::Tensor& images, const torch::Tensor& rois) {
+    return cnn_->forward(warp_regions(images, rois.to(images.scalar_type()), opts_.size, opts_.context)).at(feature_);
+  }
+
  private:
   CnnCropOptions opts_;
   std::shared_ptr<Backbone> cnn_;
@@ -83,7 +89,7 @@ class CropNetwork final : public RoiPooler {
   int64_t channels_ = 0;
 };
 
-class CnnCropStage final : public FeatureStage, public TorchFeatureStage {
+class CnnCropStage final : public FeatureStage, public TorchFeatureStage, public CellDecomposable {
  public:
   explicit CnnCropStage(const CnnCropOptions& o) : opts_(o) {
     net_ = std::make_shared<CropNetwork>(o);
@@ -98,18 +104,9 @@ class CnnCropStage final : public FeatureStage, public TorchFeatureStage {
   }
 
   RegionFeatures extract(const ImageContext& ctx, const Proposals& proposals) override {
-    DETLAB_REQUIRE(ctx.image != nullptr && !ctx.image->bgr.empty(), "cnn_crop needs an image");
     torch::NoGradGuard no_grad;
     if (net_->is_training()) net_->eval();  // after training
-    // Crops come from the network input training used: the backbone stage's, else this stage's own.
-    std::shared_ptr<const FeatureMaps> fm = std::static_pointer_cast<const FeatureMaps>(ctx.maps);
-    if (!fm) {
-      auto own = std::make_shared<FeatureMaps>();
-      Batch b = make_eval_batch({ctx.image->bgr}, opts_.input);
-      own->images = b.images.to(device());
-      own->meta = b.meta[0];
-      fm = own;
-    }
+    const std::shared_ptr<const FeatureMaps> fm = input_of(ctx);
     const int64_t d = net_->output_shape()[0];
     RegionFeatures f;
     f.host.create(static_cast<int>(proposals.size()), static_cast<int>(d), CV_32F);
@@ -118,6 +115,35 @@ class CnnCropStage final : public FeatureStage, public TorchFeatureStage {
         net_->forward({}, fm->images, {boxes_to_network(proposals, *fm)}, {fm->image_size()}).to(torch::kCPU).contiguous();
     std::copy(v.data_ptr<float>(), v.data_ptr<float>() + v.numel(), f.host.ptr<float>());
     return f;
+  }
+
+  /// The crop's map cells: contribution (i, j) = weight . map[:, i, j] / (h w), whose sum is weight . the
+  /// averaged map (the descriptor); the cells tile the dilated box the crop was warped from.
+  RegionCells decompose(const ImageContext& ctx, const Proposal& proposal, int group,
+                        const std::vector<float>& weight) override {
+    DETLAB_REQUIRE(group == 0, "cnn_crop has one feature group", group);
+    DETLAB_REQUIRE(static_cast<int64_t>(weight.size()) == net_->output_shape()[0], "one weight per channel",
+                   weight.size(), net_->output_shape()[0]);
+    torch::NoGradGuard no_grad;
+    if (net_->is_training()) net_->eval();
+    const std::shared_ptr<const FeatureMaps> fm = input_of(ctx);
+    const torch::Tensor box = boxes_to_network({proposal}, *fm);
+    const torch::Tensor rois = boxes_to_rois({box});
+    const torch::Tensor map = net_->region_maps(fm->images, rois)[0].to(torch::kCPU, torch::kFloat);  // C x h x w
+    const torch::Tensor w = torch::tensor(weight, torch::kFloat).view({-1, 1, 1});
+    const torch::Tensor cells = ((map * w).sum(0) / static_cast<double>(map.size(1) * map.size(2))).contiguous();
+    RegionCells out;
+    out.contributions = cv::Mat(static_cast<int>(cells.size(0)), static_cast<int>(cells.size(1)), CV_32F,
+                                cells.data_ptr<float>()).clone();
+    // warp_regions' dilation, back in image pixels.
+    const Box& b = proposal.box;
+    const double inner = static_cast<double>(opts_.size) - 2.0 * opts_.context;
+    const float mx = static_cast<float>(std::max(1.0, double(b.x2 - b.x1) * fm->meta.scale_x) * opts_.context / inner /
+                                        fm->meta.scale_x);
+    const float my = static_cast<float>(std::max(1.0, double(b.y2 - b.y1) * fm->meta.scale_y) * opts_.context / inner /
+                                        fm->meta.scale_y);
+    out.grid = Box{b.x1 - mx, b.y1 - my, b.x2 + mx, b.y2 + my};
+    return out;
   }
 
   void save(const std::filesystem::path& dir) const override { save_weights(*net_, (dir / kWeightsFile).string()); }
@@ -129,6 +155,17 @@ class CnnCropStage final : public FeatureStage, public TorchFeatureStage {
   }
 
  private:
+  /// Crops come from the network input training used: the backbone stage's maps' input, else this stage's own.
+  std::shared_ptr<const FeatureMaps> input_of(const ImageContext& ctx) const {
+    DETLAB_REQUIRE(ctx.image != nullptr && !ctx.image->bgr.empty(), "cnn_crop needs an image");
+    if (ctx.maps) return std::static_pointer_cast<const FeatureMaps>(ctx.maps);
+    auto own = std::make_shared<FeatureMaps>();
+    Batch b = make_eval_batch({ctx.image->bgr}, opts_.input);
+    own->images = b.images.to(device());
+    own->meta = b.meta[0];
+    return own;
+  }
+
   torch::Device device() const {
     const auto params = net_->parameters();
     return params.empty() ? torch::Device(torch::kCPU) : params.front().device();

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "features/hog_backend.h"
 #include "pipeline/allocator.h"
+#include "pipeline/region_evidence.h"
 
 namespace detlab {
 
@@ -34,7 +35,7 @@ constexpr int kWarpExtraCells = 2;
 
 int interpolation(float sx, float sy) { return sx * sy < 1.f ? cv::INTER_AREA : cv::INTER_LINEAR; }
 
-class HogFeatures final : public FeatureStage {
+class HogFeatures final : public FeatureStage, public WindowFeatures, public CellDecomposable {
  public:
   explicit HogFeatures(const HogOptions& opts) : opts_(opts) {
     backend_ = opts.backend == HogOptions::Backend::kOpenCv ? make_opencv_hog_backend(opts.cell, opts.block, opts.bins)
@@ -70,6 +71,22 @@ class HogFeatures final : public FeatureStage {
     for (int g : groups)
       DETLAB_REQUIRE(g >= 0 && g < static_cast<int>(shapes_.size()), "group out of range", g, shapes_.size());
     return run(ctx, proposals, &groups);
+  }
+
+  RegionCells decompose(const ImageContext& ctx, const Proposal& proposal, int group,
+                        const std::vector<float>& weight) override {
+    const RegionFeatures f = extract_as(ctx, {proposal}, {group});
+    const Shape& s = shapes_.at(static_cast<size_t>(group));
+    DETLAB_REQUIRE(static_cast<int>(weight.size()) == s.dim, "one weight per descriptor entry", weight.size(), s.dim);
+    std::vector<float> product(static_cast<size_t>(s.dim));
+    const float* d = f.host.ptr<float>(0);
+    for (int i = 0; i < s.dim; ++i) product[static_cast<size_t>(i)] = weight[static_cast<size_t>(i)] * d[i];
+    // The window's cells tile the box (fast path: the box is the window at its level; warp: the box is resized
+    // to the window), and the context cells extend it by as many cells on every side.
+    const Box& b = proposal.box;
+    const float cw = (b.x2 - b.x1) / static_cast<float>(s.wc), ch = (b.y2 - b.y1) / static_cast<float>(s.hc);
+    const float mx = cw * static_cast<float>(opts_.context), my = ch * static_cast<float>(opts_.context);
+    return {backend_->cell_sums(product.data(), s.dwc, s.dhc), Box{b.x1 - mx, b.y1 - my, b.x2 + mx, b.y2 + my}};
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "pipeline/stages.h"
+#include "pipeline/window_groups.h"
 
 namespace detlab {
 

@@ -34,6 +34,11 @@ class HogBackend {
   virtual int dim(int wc, int hc) const = 0;
   /// requires: bgr CV_8UC3.
   virtual std::unique_ptr<HogGrid> compute(const cv::Mat& bgr) const = 0;
+  /// Entries of a wc x hc-cell window's descriptor (or of a per-entry product with it, weight * descriptor)
+  /// summed cell by cell: hc x wc CV_32F; entry (r, c) sums the entries computed from the histogram of window
+  /// cell (c, r) (OpenCV: each block that contains the cell holds one normalized copy of it). The total equals
+  /// the sum of all dim(wc, hc) values. requires: values has dim(wc, hc) entries.
+  virtual cv::Mat cell_sums(const float* values, int wc, int hc) const = 0;
   /// Naive reference for the equivalence test: the same window's descriptor computed on its own (OpenCV:
   /// HOGDescriptor with that window size at that location; dlib: FHOG of a crop around the window).
   virtual void window_reference(const cv::Mat& bgr, int cx, int cy, int wc, int hc, float* out) const = 0;

@@ -58,6 +58,16 @@ class DlibHog final : public HogBackend {
   int cell() const override { return cell_; }
   int min_window_cells() const override { return 1; }
   int dim(int wc, int hc) const override { return wc * hc * kFhogDim; }
+  cv::Mat cell_sums(const float* values, int wc, int hc) const override {
+    cv::Mat out(hc, wc, CV_32F);
+    for (int r = 0; r < hc; ++r)  // cells row-major, 31 features each (DlibHogGrid::window)
+      for (int c = 0; c < wc; ++c) {
+        float sum = 0.f;
+        for (int k = 0; k < kFhogDim; ++k) sum += *values++;
+        out.at<float>(r, c) = sum;
+      }
+    return out;
+  }
 
   std::unique_ptr<HogGrid> compute(const cv::Mat& bgr) const override {
     DETLAB_REQUIRE(bgr.type() == CV_8UC3, "FHOG needs a CV_8UC3 image", bgr.type());

@@ -45,6 +45,20 @@ class OpenCvHog final : public HogBackend {
   int cell() const override { return cell_; }
   int min_window_cells() const override { return block_; }
   int dim(int wc, int hc) const override { return (wc - block_ + 1) * (hc - block_ + 1) * block_dim(); }
+  cv::Mat cell_sums(const float* values, int wc, int hc) const override {
+    cv::Mat out = cv::Mat::zeros(hc, wc, CV_32F);
+    // Blocks x-outer, y-inner (OpenCvHogGrid::window); inside a block its cells are x-outer, y-inner too, each
+    // `bins` values (OpenCV's HOGCache: histogram offset (cell_x * block + cell_y) * bins).
+    for (int bx = 0; bx <= wc - block_; ++bx)
+      for (int by = 0; by <= hc - block_; ++by)
+        for (int i = 0; i < block_; ++i)
+          for (int j = 0; j < block_; ++j) {
+            float sum = 0.f;
+            for (int k = 0; k < bins_; ++k) sum += *values++;
+            out.at<float>(by + j, bx + i) += sum;
+          }
+    return out;
+  }
 
   std::unique_ptr<HogGrid> compute(const cv::Mat& bgr) const override {
     DETLAB_REQUIRE(bgr.type() == CV_8UC3, "HOG needs a CV_8UC3 image", bgr.type());

@@ -29,16 +29,10 @@ struct ImageContext {
   std::shared_ptr<const FeatureMaps> maps;  // set iff the pipeline has a shared backbone (computed once)
 };
 
-/// A scanning window, in pixels at pyramid scale 1 (sliding-window proposals, HOG descriptors).
-struct WindowShape {
-  int width = 0, height = 0;
-  bool operator==(const WindowShape& o) const { return width == o.width && height == o.height; }
-};
-
 /// Features of a list of regions; row i <-> proposals[i]. Exactly one of host / device is set.
 ///
 /// Feature groups: a stage whose descriptor length depends on the region (HOG over several window shapes:
-/// group k = window shape k) tags each row with its group; rows are zero-padded to host.cols and only the
+/// group k = window shape k, pipeline/window_groups.h) tags each row with its group; rows are zero-padded to host.cols and only the
 /// first group_dims[g] columns of a row of group g are meaningful. A classifier scores class c only on the
 /// rows of the group it was trained on. groups empty = every row in group 0 of length host.cols.
 struct RegionFeatures {
@@ -83,10 +77,6 @@ class ProposalStage {
   /// Upper bound on propose().size() (the max_proposals option).
   virtual int max_proposals() const = 0;
 
-  /// Window shapes this stage scans (sliding windows); empty for stages that propose arbitrary boxes.
-  virtual std::vector<WindowShape> window_shapes() const { return {}; }
-  /// Index into window_shapes() of the window that detects class c; 0 when there is one window.
-  virtual int window_of_class(int c) const { return 0; }
   /// Learns data-dependent settings from the training set (window shapes from the boxes). Default: none.
   virtual void fit(const Dataset& train) {}
   /// Persists / restores what fit() learned in dir (files named after the stage; each carries a version).
@@ -95,7 +85,8 @@ class ProposalStage {
 };
 
 /// Turns regions into feature vectors / maps.
-/// thread safety: extract() may be called concurrently on different contexts (after set_window_shapes()).
+/// thread safety: extract() may be called concurrently on different contexts (after set_window_shapes(), for
+/// the stages that have window shapes: pipeline/window_groups.h).
 class FeatureStage {
  public:
   virtual ~FeatureStage() = default;
@@ -104,16 +95,6 @@ class FeatureStage {
   virtual RegionFeatures extract(const ImageContext& ctx, const Proposals& proposals) = 0;
   virtual std::string_view name() const = 0;
 
-  /// Describes regions in these window shapes (feature group k = shapes[k]); the staged detector passes the
-  /// proposal stage's window_shapes() when it has any. Default: ignored (stages without window shapes).
-  virtual void set_window_shapes(const std::vector<WindowShape>& shapes) {}
-  /// As extract(), but row i is described in feature group groups[i] (training positives: ground-truth
-  /// boxes warped to their class's window). requires: groups.size() == proposals.size().
-  /// Default: extract() (stages without groups).
-  virtual RegionFeatures extract_as(const ImageContext& ctx, const Proposals& proposals,
-                                    const std::vector<int>& groups) {
-    return extract(ctx, proposals);
-  }
   /// Persists / restores learned state, if any (files named after the stage; each carries a version).
   virtual void save(const std::filesystem::path& dir) const {}
   virtual void load(const std::filesystem::path& dir) {}

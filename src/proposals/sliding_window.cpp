@@ -39,7 +39,7 @@ float quantile(std::vector<float> v, float q) {
   return v[i] + (pos - static_cast<float>(i)) * (v[j] - v[i]);
 }
 
-class SlidingWindowProposals final : public ProposalStage {
+class SlidingWindowProposals final : public ProposalStage, public WindowProposals {
  public:
   explicit SlidingWindowProposals(const SlidingWindowOptions& opts) : opts_(opts) {
     if (opts_.windows.empty()) {

@@ -24,6 +24,10 @@ std::unique_ptr<DetectionExplainer> make_faster_rcnn_explainer(const std::shared
                                                                const TransformOptions& transform,
                                                                const std::vector<std::string>& class_names,
                                                                torch::Device device);
+std::unique_ptr<DetectionExplainer> make_detr_explainer(const std::shared_ptr<DetectionModel>& model,
+                                                        const TransformOptions& transform,
+                                                        const std::vector<std::string>& class_names,
+                                                        torch::Device device);
 std::unique_ptr<DetectionExplainer> make_yolo_explainer(const std::shared_ptr<DetectionModel>& model,
                                                         const TransformOptions& transform,
                                                         const std::vector<std::string>& class_names,

@@ -99,6 +99,7 @@ std::unique_ptr<DetectionExplainer> make_detection_explainer(std::shared_ptr<Det
   if (auto e = detail::make_ssd_explainer(model, transform, class_names, device)) return e;
   if (auto e = detail::make_faster_rcnn_explainer(model, transform, class_names, device)) return e;
   if (auto e = detail::make_yolo_explainer(model, transform, class_names, device)) return e;
+  if (auto e = detail::make_detr_explainer(model, transform, class_names, device)) return e;
   return nullptr;
 }
 

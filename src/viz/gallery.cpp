@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <type_traits>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -27,13 +28,16 @@ class Recorder {
   Recorder(GalleryReport& report, fs::path dir, std::string prefix)
       : report_(report), dir_(std::move(dir)), prefix_(std::move(prefix)) {}
 
+  /// f(dir, stem) draws the picture; one that returns false drew none (and said why).
   template <class F>
   void run(const std::string& method, const std::string& stem, const std::string& caption, F&& f) {
     const auto t0 = std::chrono::steady_clock::now();
-    f(dir_, stem);
+    bool drawn = true;
+    if constexpr (std::is_same_v<decltype(f(dir_, stem)), bool>) drawn = f(dir_, stem);
+    else f(dir_, stem);
     report_.seconds[method] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     ++report_.runs[method];
-    report_.pictures.emplace_back(prefix_ + "/" + stem + ".png", caption);
+    if (drawn) report_.pictures.emplace_back(prefix_ + "/" + stem + ".png", caption);
   }
 
  private:
@@ -42,14 +46,22 @@ class Recorder {
   std::string prefix_;
 };
 
+bool enough_for_tsne(const Embeddings& e) {
+  if (e.features.size(0) >= kTsneMinPoints) return true;
+  std::cerr << "gallery: t-SNE skipped: " << e.features.size(0) << " points, it needs at least " << kTsneMinPoints
+            << " (search more images: --pool)\n";
+  return false;
+}
+
 std::string second_to_last(const std::vector<std::string>& layers) {
   return layers.size() >= 2 ? layers[layers.size() - 2] : layers.back();
 }
 
 }  // namespace
 
-GalleryReport render_classifier_gallery(CropClassifier& classifier, const Dataset& data, const std::vector<int>& show,
-                                        const std::vector<int>& pool, const fs::path& out, const GalleryOptions& opts) {
+GalleryReport render_classifier_gallery(const ClassifierView& classifier, const Dataset& data,
+                                        const std::vector<int>& show, const std::vector<int>& pool,
+                                        const fs::path& out, const GalleryOptions& opts) {
   GalleryReport report;
   const fs::path dir = out / "classifier";
   fs::create_directories(dir);
@@ -75,7 +87,9 @@ GalleryReport render_classifier_gallery(CropClassifier& classifier, const Datase
   rec.run("tsne", "tsne", "t-SNE of the classifier's pooled features of ground-truth (and background) crops",
           [&](const fs::path& d, const std::string& s) {
             const Embeddings e = classifier_embeddings(classifier, data, pool, opts.embedding_max_per_class, opts.seed);
+            if (!enough_for_tsne(e)) return false;
             save_tsne(tsne(e.features, opts.tsne), e, d, s, "t-SNE of classifier embeddings (" + last + ", pooled)");
+            return true;
           });
   rec.run("class_image", "class_images", "Class visualization by gradient ascent, one image per class",
           [&](const fs::path& d, const std::string& s) {
@@ -93,7 +107,8 @@ GalleryReport render_classifier_gallery(CropClassifier& classifier, const Datase
 
   for (int idx : show) {
     const std::string name = data.images.at(static_cast<size_t>(idx)).name;
-    const ModelInput in = make_input(data.load_image(static_cast<size_t>(idx)), model);
+    const auto at = static_cast<size_t>(idx);
+    const ModelInput in = make_input(data.load_image(at), model, data.images.at(at).name);
     int64_t target = 0;  // the best object class ("background" usually wins on a whole image: not worth explaining)
     if (!opts.target.empty()) {
       target = model.score_index(opts.target, "gallery target");
@@ -176,13 +191,16 @@ GalleryReport render_detector_gallery(DetectionExplainer& det, const std::string
             o.layer = layers.front();
             o.max_per_class = opts.embedding_max_per_class;
             const Embeddings e = region_embeddings(det, data, pool, o);
+            if (!enough_for_tsne(e)) return false;
             save_tsne(tsne(e.features, opts.tsne), e, d, s, "t-SNE of " + name + " region features (" + o.layer + ")");
+            return true;
           });
 
   for (int idx : show) {
     const std::string img = data.images.at(static_cast<size_t>(idx)).name;
     det.clear_selection();
-    const ModelInput in = make_input(data.load_image(static_cast<size_t>(idx)), det);
+    const auto at = static_cast<size_t>(idx);
+    const ModelInput in = make_input(data.load_image(at), det, data.images.at(at).name);
     rec.run("activations", img + "_activations", img + ": activations of " + layers.front(),
             [&](const fs::path& d, const std::string& s) {
               ActivationOptions o;
@@ -239,12 +257,10 @@ GalleryReport render_detr_gallery(Detr& detr, ScoreModel& input_model, const std
   GalleryReport report;
   const fs::path dir = out / name;
   fs::create_directories(dir);
-  Recorder rec(report, dir, name);
-  rec.run("filters", "filters", "First-layer filters of the " + name + " backbone",
-          [&](const fs::path& d, const std::string& s) { save_filters(input_model, d, s); });
   for (int idx : show) {
     const std::string img = data.images.at(static_cast<size_t>(idx)).name;
-    const ModelInput in = make_input(data.load_image(static_cast<size_t>(idx)), input_model);
+    const auto at = static_cast<size_t>(idx);
+    const ModelInput in = make_input(data.load_image(at), input_model, data.images.at(at).name);
     const auto t0 = std::chrono::steady_clock::now();
     const DetrAttention a = detr_attention(detr, in, opts.attention);
     save_detr_attention(a, in, class_names, dir, img + "_attention", opts.figure.colormap);

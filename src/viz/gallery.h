@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "detectors/crop_classifier.h"
 #include "viz/class_image.h"
+#include "viz/classifier_view.h"
 #include "viz/detection_target.h"
 #include "viz/detr_attention.h"
 #include "viz/figures.h"
@@ -54,9 +54,9 @@ struct GalleryReport {
 /// Classifier pictures into out/classifier: filters, top patches (last layer), t-SNE of crop embeddings, one class
 /// image per class; per image: activations, CAM and Grad-CAM of every object class, saliency, SmoothGrad and
 /// occlusion of the target class. `show` are the images drawn, `pool` those searched (top patches, t-SNE).
-GalleryReport render_classifier_gallery(CropClassifier& classifier, const Dataset& data, const std::vector<int>& show,
-                                        const std::vector<int>& pool, const std::filesystem::path& out,
-                                        const GalleryOptions& opts);
+GalleryReport render_classifier_gallery(const ClassifierView& classifier, const Dataset& data,
+                                        const std::vector<int>& show, const std::vector<int>& pool,
+                                        const std::filesystem::path& out, const GalleryOptions& opts);
 
 /// Detector pictures into out/<name>: filters, top patches (finest level), t-SNE of RoIAlign region features of
 /// ground-truth boxes; per image: activations and, for its best detection, Grad-CAM (its level), saliency,
@@ -65,9 +65,9 @@ GalleryReport render_detector_gallery(DetectionExplainer& detector, const std::s
                                       const std::vector<int>& show, const std::vector<int>& pool,
                                       const std::filesystem::path& out, const GalleryOptions& opts);
 
-/// DETR pictures into out/<name>: the backbone's filters; per image the attention figures (viz/detr_attention.h:
-/// each predicted object's decoder attention, the encoder's attention at their centres). `input_model` prepares
-/// the images with the DETR's transform (its backbone's ScoreModel).
+/// DETR's attention pictures into out/<name> (beside its detector pictures): per image the attention figures
+/// (viz/detr_attention.h: each predicted object's decoder attention, the encoder's attention at their centres).
+/// `input_model` prepares the images with the DETR's transform (its explainer).
 GalleryReport render_detr_gallery(Detr& detr, ScoreModel& input_model, const std::vector<std::string>& class_names,
                                   const std::string& name, const Dataset& data, const std::vector<int>& show,
                                   const std::filesystem::path& out, const GalleryOptions& opts);

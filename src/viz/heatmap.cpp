@@ -3,6 +3,8 @@
 // Heat map alignment: layer cells and input pixels back onto the original image.
 #include "viz/heatmap.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
@@ -17,6 +19,32 @@ cv::Mat to_mat(const torch::Tensor& values) {
   cv::Mat m(static_cast<int>(v.size(0)), static_cast<int>(v.size(1)), CV_32F);
   std::memcpy(m.data, v.data_ptr<float>(), sizeof(float) * static_cast<size_t>(v.numel()));
   return m;
+}
+
+torch::Tensor region_cells_map(const cv::Mat& cells, const Box& grid, int64_t height, int64_t width) {
+  DETLAB_REQUIRE(cells.type() == CV_32F && !cells.empty() && height > 0 && width > 0, cells.type(), height, width);
+  const double cw = (grid.x2 - grid.x1) / cells.cols, ch = (grid.y2 - grid.y1) / cells.rows;
+  DETLAB_REQUIRE(cw > 0 && ch > 0, "empty cell grid", grid.x1, grid.y1, grid.x2, grid.y2);
+  torch::Tensor out = torch::zeros({height, width}, torch::kFloat);
+  float* o = out.data_ptr<float>();
+  const int x0 = std::max(0, static_cast<int>(std::floor(grid.x1))), x1 = std::min<int>(width, std::ceil(grid.x2));
+  const int y0 = std::max(0, static_cast<int>(std::floor(grid.y1))), y1 = std::min<int>(height, std::ceil(grid.y2));
+  for (int y = y0; y < y1; ++y) {
+    // The pixel's centre in cell units, measured from the first cell's centre; clamped to the outer centres.
+    const double v = std::clamp((y + 0.5 - grid.y1) / ch - 0.5, 0.0, cells.rows - 1.0);
+    const int r0 = static_cast<int>(v), r1 = std::min(r0 + 1, cells.rows - 1);
+    const double fy = v - r0;
+    for (int x = x0; x < x1; ++x) {
+      if (x + 0.5 < grid.x1 || x + 0.5 > grid.x2 || y + 0.5 < grid.y1 || y + 0.5 > grid.y2) continue;
+      const double u = std::clamp((x + 0.5 - grid.x1) / cw - 0.5, 0.0, cells.cols - 1.0);
+      const int c0 = static_cast<int>(u), c1 = std::min(c0 + 1, cells.cols - 1);
+      const double fx = u - c0;
+      const double val = (1 - fy) * ((1 - fx) * cells.at<float>(r0, c0) + fx * cells.at<float>(r0, c1)) +
+                         fy * ((1 - fx) * cells.at<float>(r1, c0) + fx * cells.at<float>(r1, c1));
+      o[static_cast<int64_t>(y) * width + x] = static_cast<float>(std::max(0.0, val));
+    }
+  }
+  return out;
 }
 
 cv::Mat layer_map_to_image(const torch::Tensor& values, const LayerGeometry& g, const ImageMeta& meta) {

@@ -8,6 +8,7 @@
 #include <opencv2/core/mat.hpp>
 #include <torch/types.h>
 
+#include "core/types.h"
 #include "viz/score_model.h"
 
 namespace detlab {
@@ -35,6 +36,13 @@ cv::Mat heatmap_to_image(const Heatmap& map, ScoreModel& model, const ImageMeta&
 cv::Mat layer_map_to_image(const torch::Tensor& values, const LayerGeometry& g, const ImageMeta& meta);
 /// The same for a map over the network input (H x W, the padded tensor's grid).
 cv::Mat input_map_to_image(const torch::Tensor& values, const ImageMeta& meta);
+
+/*  Cell evidence of one region as a map over the network input (Grid::kInput, height x width): the cells tile
+    `grid` (input pixels, row-major, equal cells), sampled bilinearly between cell centres, zero outside the
+    grid; negative evidence is cut at 0 (Grad-CAM's ReLU). For explainers that score a region through features
+    of their own (HOG windows, warped crops; viz/detection_target.h: region_grad_cam).
+    requires: cells CV_32F non-empty; height, width > 0.  */
+torch::Tensor region_cells_map(const cv::Mat& cells, const Box& grid, int64_t height, int64_t width);
 
 /// A 2-D float tensor as a CV_32F cv::Mat (a copy).
 cv::Mat to_mat(const torch::Tensor& values);

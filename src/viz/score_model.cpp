@@ -57,11 +57,12 @@ LayerGeometry ScoreModel::geometry(const std::string& layer) {
   return g;
 }
 
-ModelInput make_input(const cv::Mat& bgr, ScoreModel& model) {
+ModelInput make_input(const cv::Mat& bgr, ScoreModel& model, const std::string& name) {
   DETLAB_REQUIRE(!bgr.empty() && bgr.type() == CV_8UC3, bgr.type());
   Batch b = make_eval_batch({bgr}, model.transform());
   ModelInput in;
   in.bgr = bgr;
+  in.name = name;
   in.tensor = b.images.to(model.device());
   in.meta = b.meta.front();
   return in;

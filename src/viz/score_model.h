@@ -85,13 +85,15 @@ class ScoreModel {
 /// One image prepared for a ScoreModel.
 struct ModelInput {
   cv::Mat bgr;           // the original image (CV_8UC3)
+  std::string name;      // its data-set name (ImageRecord::name; a file's stem): what stages keyed by image read
+                         // (a precomputed proposal file); "" when unknown
   torch::Tensor tensor;  // 1 x 3 x H x W, normalized, zero-padded, on the model's device
   ImageMeta meta;        // resize bookkeeping: the image occupies [0, meta.width) x [0, meta.height) of the tensor
 };
 
 /// Preprocesses one image exactly as the model's own inference path does (tensor/transform.h make_eval_batch).
 /// requires: bgr CV_8UC3, non-empty.
-ModelInput make_input(const cv::Mat& bgr, ScoreModel& model);
+ModelInput make_input(const cv::Mat& bgr, ScoreModel& model, const std::string& name = "");
 
 /// Row 0 of forward(input) without a graph; resolves target < 0 to the best-scoring column.
 struct TargetScore {

@@ -42,7 +42,8 @@ TopPatches top_patches(ScoreModel& model, const Dataset& images, const std::vect
   ProgressBar bar("top patches", static_cast<int64_t>(indices.size()), "img");
   for (int idx : indices) {
     DETLAB_REQUIRE(idx >= 0 && static_cast<size_t>(idx) < images.images.size(), idx, images.images.size());
-    const ModelInput in = make_input(images.load_image(static_cast<size_t>(idx)), model);
+    const auto at = static_cast<size_t>(idx);
+    const ModelInput in = make_input(images.load_image(at), model, images.images.at(at).name);
     const torch::Tensor a = model.features(in.tensor).at(r.layer)[0].index_select(0, sel.to(in.tensor.device()));
     // Cells centred inside the image (not in the padding).
     const int64_t h = std::min<int64_t>(a.size(1), std::max<int64_t>(1, static_cast<int64_t>(std::ceil(

@@ -219,7 +219,7 @@ double tsne_repulsion_exact(const std::vector<double>& y, std::vector<double>& f
 }
 
 TsneResult tsne(const torch::Tensor& data, const TsneOptions& opts) {
-  DETLAB_REQUIRE(data.dim() == 2 && data.size(0) >= 4, data.sizes());
+  DETLAB_REQUIRE(data.dim() == 2 && data.size(0) >= kTsneMinPoints, data.sizes());
   DETLAB_REQUIRE(opts.perplexity > 0 && opts.iterations >= 1 && opts.learning_rate > 0 && opts.theta >= 0,
                  opts.perplexity, opts.iterations, opts.learning_rate, opts.theta);
   torch::Tensor x = data.to(torch::kCPU, torch::kDouble);

@@ -35,7 +35,10 @@ struct TsneResult {
   double kl = 0;            // KL(P || Q) of the final layout (exact method; NaN for Barnes-Hut)
 };
 
-/*  requires: data N x D (float or double), N >= 4, finite.
+/// Fewest points tsne() embeds (its perplexity search needs neighbours).
+inline constexpr int64_t kTsneMinPoints = 4;
+
+/*  requires: data N x D (float or double), N >= kTsneMinPoints, finite.
     The data are centred and scaled by their largest absolute value (as bhtsne does), so that the perplexity
     search starts in range whatever the feature scale.  */
 TsneResult tsne(const torch::Tensor& data, const TsneOptions& opts = {});

@@ -55,8 +55,8 @@ set_tests_properties(cli_installed_plot PROPERTIES FIXTURES_REQUIRED detlab_quic
   FAIL_REGULAR_EXPRESSION "error|Traceback")
 
 # detlab visualize on the quick comparison's YOLO model (a detection explainer): the layer methods, the
-# per-detection methods with their files, the gallery; the staged HOG+SVM explained by occlusion (its gradient
-# methods refused), dlib's FHOG and an unknown method refused, with exit 2.
+# per-detection methods with their files, the gallery; the staged HOG+SVM and dlib's FHOG explained by occlusion
+# and grad-cam (their linear scores' cells), their layer methods / CAM and an unknown method refused, exit 2.
 set(vis_dir ${CMAKE_BINARY_DIR}/tests/visualize_quick)
 set(vis_model ${quick_dir}/compare/entries/yolo/seed_0)
 add_test(NAME cli_visualize_quick
@@ -67,17 +67,24 @@ for m in filters activations top-patches grad-cam saliency occlusion class-image
 \$D visualize gallery --model ${vis_model} --out ${vis_dir}/gallery -n 1 --pool 4 --steps 3 --iterations 250 -q && \
 ls ${vis_dir}/*/ && \
 \$D visualize occlusion --model ${quick_dir}/compare/entries/hog_svm/seed_0 --out ${vis_dir}/staged -n 1 --size 32 \
---stride 32 -q && ls ${vis_dir}/staged && \
-{ \$D visualize grad-cam --model ${quick_dir}/compare/entries/hog_svm/seed_0 --out ${vis_dir}/x; echo \"staged exit \$?\"; } && \
+--stride 32 -q && \
+\$D visualize grad-cam --model ${quick_dir}/compare/entries/hog_svm/seed_0 --out ${vis_dir}/staged -n 1 -q && \
+ls ${vis_dir}/staged && \
+\$D visualize occlusion --model ${quick_dir}/compare/entries/hog_svm_dlib/seed_0 --out ${vis_dir}/fhog -n 1 --size 32 \
+--stride 32 -q && \
+\$D visualize grad-cam --model ${quick_dir}/compare/entries/hog_svm_dlib/seed_0 --out ${vis_dir}/fhog -n 1 -q && \
+ls ${vis_dir}/fhog && \
+{ \$D visualize activations --model ${quick_dir}/compare/entries/hog_svm/seed_0 --out ${vis_dir}/x; echo \"staged exit \$?\"; } && \
 { \$D visualize cam --model ${quick_dir}/compare/entries/hog_svm_dlib/seed_0 --out ${vis_dir}/x; echo \"fhog exit \$?\"; } && \
 { \$D visualize nosuch --model ${vis_model} --out ${vis_dir}/x; echo \"unknown exit \$?\"; } && \
 \$D visualize --help"
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli_visualize_quick PROPERTIES FIXTURES_REQUIRED detlab_quick_results TIMEOUT 600
-  PASS_REGULAR_EXPRESSION "activations.png.*class-image_det0.png.*filters.png.*index.md.*grad-cam_det0.png.*occlusion_det0.png.*saliency_det0.png.*smoothgrad_det0.png.*top_patches.*occlusion_det0.png.*explained by occlusion only.*staged exit 2.*no network and no stages.*fhog exit 2.*unknown method 'nosuch' \\(filters, activations, top-patches, tsne, class-image, saliency, smoothgrad, occlusion, cam, grad-cam, attention, gallery\\).*unknown exit 2.*Methods:.*occlusion +score drop under a sliding grey patch.*--samples arg \\(=25\\)")
+  PASS_REGULAR_EXPRESSION "activations.png.*class-image_det0.png.*filters.png.*index.md.*grad-cam_det0.png.*occlusion_det0.png.*saliency_det0.png.*smoothgrad_det0.png.*top_patches.*grad-cam_det0.png.*occlusion_det0.png.*grad-cam_det0.png.*occlusion_det0.png.*methods need a torch backbone stage.*staged exit 2.*cam.*fhog exit 2.*unknown method 'nosuch' \\(filters, activations, top-patches, tsne, class-image, saliency, smoothgrad, occlusion, cam, grad-cam, attention, gallery\\).*unknown exit 2.*Methods:.*occlusion +score drop under a sliding grey patch.*--samples arg \\(=25\\)")
 
 # detlab visualize attention (DETR's Figs. 3 and 6) on a briefly trained synthetic DETR: the decoder and encoder
-# figures of one image, explicit reference points, the gallery's attention pictures; a non-DETR model is refused.
+# figures of one image, explicit reference points, the gallery's attention and detection pictures, Grad-CAM and
+# occlusion of a detection's query; odd reference points are refused.
 set(attn_dir ${CMAKE_BINARY_DIR}/tests/visualize_attention)
 add_test(NAME cli_visualize_attention
   COMMAND sh -c "rm -rf ${attn_dir} && D=$<TARGET_FILE:detlab> && \
@@ -87,11 +94,21 @@ add_test(NAME cli_visualize_attention
 \$D visualize attention --model ${attn_dir}/model --out ${attn_dir}/p -n 1 --min-score 0 --objects 1 \
 --points 10,20,100,64 -q && \
 \$D visualize gallery --model ${attn_dir}/model --out ${attn_dir}/g -n 1 --pool 2 -q > /dev/null && \
-ls ${attn_dir}/a ${attn_dir}/p ${attn_dir}/g/detr && grep -c token ${attn_dir}/p/*.json && \
+\$D visualize grad-cam --model ${attn_dir}/model --out ${attn_dir}/d -n 1 -q > /dev/null && \
+\$D visualize occlusion --model ${attn_dir}/model --out ${attn_dir}/d -n 1 --size 32 --stride 32 -q > /dev/null && \
+ls ${attn_dir}/a ${attn_dir}/p ${attn_dir}/g/detr && grep -c token ${attn_dir}/p/*.json && ls ${attn_dir}/d && \
 { \$D visualize attention --model ${attn_dir}/model --out ${attn_dir}/x --points 1,2,3 -q; echo \"odd exit \$?\"; }"
   WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
 set_tests_properties(cli_visualize_attention PROPERTIES TIMEOUT 600
-  PASS_REGULAR_EXPRESSION "attention_decoder.png.*attention_encoder.png.*attention_decoder.png.*attention_encoder.png.*filters.png.*\n2\n.*--points: expected x,y pairs.*odd exit 2")
+  PASS_REGULAR_EXPRESSION "attention_decoder.png.*attention_encoder.png.*attention_decoder.png.*attention_encoder.png.*filters.png.*\n2\n.*grad-cam_det0.png.*occlusion_det0.png.*--points: expected x,y pairs.*odd exit 2")
+
+# detlab visualize grad-cam and occlusion on a briefly trained model of every shipped BCCD config
+# (experiments/bccd/*.yaml; tests/viz/every_family.py prints the table): every family can be explained.
+add_test(NAME cli_visualize_every_family
+  COMMAND ${DETLAB_PYTHON} ${PROJECT_SOURCE_DIR}/tests/viz/every_family.py $<TARGET_FILE:detlab>
+          ${CMAKE_BINARY_DIR}/tests/every_family
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(cli_visualize_every_family PROPERTIES TIMEOUT 1200)
 
 # Faults: train, eval-proposals --save, compare and ablate killed (SIGKILL) at seeded random moments and started
 # again until they finish; no file under its final name is ever partial, and the metrics equal an uninterrupted

@@ -3,6 +3,7 @@
 // dlib_fhog: trains one detector per class, finds the objects, persists, refuses corrupt files.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 
 #include "core/box_ops.h"
@@ -61,6 +62,29 @@ TEST_CASE("dlib_fhog finds the synthetic objects and round-trips through its mod
     REQUIRE(d.size() == before[i].size());
     for (size_t k = 0; k < d.size(); ++k) REQUIRE(d[k].score == before[i][k].score);
   }
+
+  // The evidence of a detection's window (what visualize explains): dlib's own feature vector dotted with the
+  // filter gives the detection's confidence (the reported score is its sigmoid; dlib scans with a separable
+  // approximation of the filter), and the per-cell terms add up to it plus the filter's threshold.
+  int checked = 0;
+  for (size_t i = 0; i < test.images.size() && checked < 5; ++i) {
+    const cv::Mat bgr = test.load_image(i);
+    for (const Detection& x : before[i]) {
+      if (x.score <= 0.f || x.score >= 1.f || x.box.x1 <= 0 || x.box.y1 <= 0 || x.box.x2 >= bgr.cols ||
+          x.box.y2 >= bgr.rows)
+        continue;  // saturated or clipped by postprocess: no longer dlib's own rectangle
+      const std::optional<FhogWindowEvidence> e = dlib_fhog_evidence(*loaded, bgr, x.box, x.label);
+      REQUIRE(e.has_value());
+      const double logit = std::log(double(x.score) / (1.0 - double(x.score)));
+      CHECK(e->confidence == Approx(logit).margin(2e-3));
+      CHECK(e->contributions.cols * e->contributions.rows > 1);
+      CHECK(e->grid.x1 < x.box.x1);  // the filter's padding cells reach beyond the window
+      CHECK(e->grid.x2 > x.box.x2);
+      ++checked;
+      break;
+    }
+  }
+  CHECK(checked > 0);
 
   // A corrupt detector file is an InputError naming it.
   std::ofstream(dir / "dlib_fhog_0.svm", std::ios::trunc) << "garbage";

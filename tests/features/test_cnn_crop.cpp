@@ -10,6 +10,7 @@
 #include "data/synthetic.h"
 #include "features/cnn_crop_warp.h"
 #include "pipeline/registries.h"
+#include "pipeline/region_evidence.h"
 #include "pipeline/torch_stage.h"
 #include "nn/catch_torch.h"
 
@@ -88,4 +89,37 @@ TEST_CASE("cnn_crop stage: one D-vector per box from the full-resolution image",
   CHECK(stage->extract(ctx, {}).rows() == 0);
   CHECK_THROWS_WITH(builtin_registries().features.build(Config::parse("{type: cnn_crop, size: 32, context: 16}"), b),
                     Catch::Contains("context"));
+}
+
+TEST_CASE("cnn_crop cell evidence: the crop map's cells add up to the linear score of the averaged vector",
+          "[features][cnn_crop][evidence]") {
+  torch::manual_seed(3);
+  BuildContext b;
+  b.registries = &builtin_registries();
+  b.class_names = {"a", "b"};
+  auto stage = builtin_registries().features.build(Config::parse("{type: cnn_crop, size: 64, context: 4}"), b);
+  auto* cells = dynamic_cast<CellDecomposable*>(stage.get());
+  REQUIRE(cells != nullptr);
+  SyntheticOptions o;
+  o.num_images = 1;
+  o.width = o.height = 96;
+  const Dataset ds = make_synthetic(o);
+  const Image img{ds.images[0].name, ds.load_image(0)};
+  ImageContext ctx;
+  ctx.image = &img;
+  const Proposal p{{10.f, 12.f, 58.f, 44.f}, 1.f};
+  const RegionFeatures f = stage->extract(ctx, {p});
+  cv::RNG rng(5);
+  std::vector<float> w(static_cast<size_t>(f.host.cols));
+  for (float& v : w) v = static_cast<float>(rng.gaussian(1.0));
+  double dot = 0;  // the naive reference: weight . descriptor
+  for (int i = 0; i < f.host.cols; ++i) dot += double(w[static_cast<size_t>(i)]) * f.host.at<float>(0, i);
+  const RegionCells rc = cells->decompose(ctx, p, 0, w);
+  CHECK(rc.contributions.rows == 2);  // 64 px crop, small_resnet's layer4 at stride 32
+  CHECK(rc.contributions.cols == 2);
+  CHECK(cv::sum(rc.contributions)[0] == Approx(dot).epsilon(1e-4).margin(1e-5));
+  // The cells tile the dilated box: 4 of the 64 crop pixels on each side are context.
+  CHECK(rc.grid.x1 == Approx(10.f - 48.f * 4 / 56));
+  CHECK(rc.grid.y2 == Approx(44.f + 32.f * 4 / 56));
+  CHECK_THROWS(cells->decompose(ctx, p, 0, std::vector<float>(3, 1.f)));
 }

@@ -12,6 +12,8 @@
 #include "features/hog.h"
 #include "features/hog_backend.h"
 #include "features/hog_test_image.h"
+#include "pipeline/region_evidence.h"
+#include "pipeline/window_groups.h"
 #include "proposals/sliding_window.h"
 
 using namespace detlab;
@@ -92,7 +94,7 @@ TEST_CASE("hog stage on sliding windows equals per-window HOG of each pyramid le
   ho.backend = which;
   ho.context = context;
   auto hog = make_hog(ho);
-  hog->set_window_shapes(sw->window_shapes());
+  set_feature_windows(*hog, window_shapes_of(*sw));
   const RegionFeatures f = hog->extract(ctx, props);
   REQUIRE(f.host.rows == static_cast<int>(props.size()));
   REQUIRE(f.group_dims.size() == 2);
@@ -148,7 +150,7 @@ TEST_CASE("hog warps boxes that are no level's window, close to the aligned path
   HogOptions ho;
   ho.backend = which;
   auto hog = make_hog(ho);
-  hog->set_window_shapes(sw->window_shapes());
+  set_feature_windows(*hog, window_shapes_of(*sw));
   const RegionFeatures fa = hog->extract(ctx, aligned);
 
   // A third of a pixel off the grid: warped, yet described almost as the aligned window.
@@ -164,7 +166,7 @@ TEST_CASE("hog warps boxes that are no level's window, close to the aligned path
 
   // Forcing each window's own group changes nothing.
   std::vector<int> groups(fa.groups.begin(), fa.groups.end());
-  const RegionFeatures ff = hog->extract_as(ctx, aligned, groups);
+  const RegionFeatures ff = extract_in_groups(*hog, ctx, aligned, groups);
   REQUIRE(cv::norm(ff.host, fa.host, cv::NORM_INF) == 0.0);
 
   // Arbitrary boxes take the window shape of the closest aspect ratio.
@@ -197,4 +199,49 @@ TEST_CASE("hog config errors name the key", "[features][hog]") {
   } catch (const InputError& e) {
     REQUIRE(std::string(e.what()).find("backend") != std::string::npos);
   }
+}
+
+TEST_CASE("hog cell evidence: the weighted descriptor summed per cell adds up to the dot product, on its cells",
+          "[features][hog][evidence]") {
+  const auto which = GENERATE(HogOptions::Backend::kOpenCv, HogOptions::Backend::kDlib);
+  HogOptions o;
+  o.backend = which;
+  o.window = {48, 32};
+  o.context = 1;
+  auto stage = make_hog(o);
+  auto* cells = dynamic_cast<CellDecomposable*>(stage.get());
+  REQUIRE(cells != nullptr);
+  const Image img{"x", test::textured_image(160, 120, 11)};
+  ImageContext ctx;
+  ctx.image = &img;
+  cv::RNG rng(3);
+  // A cell-aligned window (the fast path) and a box that is warped.
+  for (const Box& box : {Box{24.f, 16.f, 72.f, 48.f}, Box{20.5f, 13.f, 90.f, 61.f}}) {
+    const Proposal p{box, 1.f};
+    const RegionFeatures f = extract_in_groups(*stage, ctx, {p}, {0});
+    std::vector<float> w(static_cast<size_t>(f.dim(0)));
+    for (float& v : w) v = static_cast<float>(rng.gaussian(1.0));
+    double dot = 0;
+    for (int i = 0; i < f.dim(0); ++i) dot += double(w[static_cast<size_t>(i)]) * f.host.at<float>(0, i);
+    const RegionCells rc = cells->decompose(ctx, p, 0, w);
+    CHECK(rc.contributions.cols == 6 + 2);  // 48 / 8 cells and one context cell on each side
+    CHECK(rc.contributions.rows == 4 + 2);
+    CHECK(cv::sum(rc.contributions)[0] == Approx(dot).epsilon(1e-4).margin(1e-4));
+    const float cw = (box.x2 - box.x1) / 6;
+    CHECK(rc.grid.x1 == Approx(box.x1 - cw));
+    CHECK(rc.grid.x2 == Approx(box.x2 + cw));
+  }
+  // Each cell's share lands on that cell: a dot at the centre of window cell (3, 2) (OpenCV votes a pixel at a
+  // cell's centre into that cell alone) on a blank image; with weights of 1 the cell sums peak there.
+  cv::Mat blank(64, 96, CV_8UC3, cv::Scalar::all(128));
+  const cv::Point centre(16 + 8 * 2 + 4, 16 + 8 * 1 + 4);  // window at (16, 16): context cell 0, window cell (2, 1)
+  cv::rectangle(blank, centre - cv::Point(1, 1), centre + cv::Point(1, 1), cv::Scalar::all(255), cv::FILLED);
+  const Image dot_img{"dot", blank};
+  ctx.image = &dot_img;
+  const Proposal p{Box{16.f, 16.f, 64.f, 48.f}, 1.f};
+  const int dim = extract_in_groups(*stage, ctx, {p}, {0}).dim(0);
+  const RegionCells rc = cells->decompose(ctx, p, 0, std::vector<float>(static_cast<size_t>(dim), 1.f));
+  cv::Point peak;
+  cv::minMaxLoc(rc.contributions, nullptr, nullptr, nullptr, &peak);
+  CHECK(peak == cv::Point(3, 2));  // descriptor cell = window cell + the context cell
 }

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "pipeline/model_dir.h"
 #include "proposals/sliding_window.h"
+#include "pipeline/window_groups.h"
 
 using namespace detlab;
 
@@ -94,16 +95,16 @@ TEST_CASE("sliding_window learns one window per class from the training boxes", 
   SlidingWindowOptions o;  // windows: auto
   o.window_area = 2304;
   auto sw = make_sliding_window(o);
-  REQUIRE(sw->window_shapes() == std::vector<WindowShape>{{48, 48}});  // before fit: one square window
+  REQUIRE(window_shapes_of(*sw) == std::vector<WindowShape>{{48, 48}});  // before fit: one square window
   sw->fit(boxes_dataset());
-  const auto shapes = sw->window_shapes();
+  const auto shapes = window_shapes_of(*sw);
   REQUIRE(shapes.size() == 2);
   REQUIRE(shapes[0] == WindowShape{48, 48});
   // Aspect 2 with area 2304: sqrt(4608) = 67.9 -> 64 (multiple of 8), sqrt(1152) = 33.9 -> 32.
   REQUIRE(shapes[1] == WindowShape{64, 32});
-  REQUIRE(sw->window_of_class(0) == 0);
-  REQUIRE(sw->window_of_class(1) == 1);
-  REQUIRE(sw->window_of_class(2) == 0);  // same aspect as class 0: shares its window
+  REQUIRE(window_group_of_class(*sw, 0) == 0);
+  REQUIRE(window_group_of_class(*sw, 1) == 1);
+  REQUIRE(window_group_of_class(*sw, 2) == 0);  // same aspect as class 0: shares its window
 
   // Scale range from the box sizes: objects of 30 .. 66 px -> upsampled top level (48 / ~30.7).
   const Image img{"a", cv::Mat(120, 160, CV_8UC3, cv::Scalar::all(0))};
@@ -120,9 +121,9 @@ TEST_CASE("sliding_window learns one window per class from the training boxes", 
   sw->save(dir);
   auto restored = make_sliding_window(o);
   restored->load(dir);
-  REQUIRE(restored->window_shapes() == shapes);
+  REQUIRE(window_shapes_of(*restored) == shapes);
   REQUIRE(restored->propose(context_of(img)).size() == p.size());
-  REQUIRE(restored->window_of_class(1) == 1);
+  REQUIRE(window_group_of_class(*restored, 1) == 1);
 
   // A file of another version is refused with the file's name.
   auto j = read_versioned_json(dir / "sliding_window.json", "sliding_window", 1);

@@ -48,6 +48,15 @@ TEST_CASE("every explainable family: the explained score is the reported score",
       {"yolo",
        "{type: yolo, input: {fixed_size: 128, size_divisibility: 32}, grid_size: 4, backbone: {type: small_resnet}, "
        "head: {hidden_channels: 32, num_convs: 1, fc_hidden: 64}}"},
+      {"detr",
+       "{type: detr, input: {min_size: 128, max_size: 128}, backbone: {type: small_resnet}, num_queries: 12, "
+       "transformer: {d_model: 32, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 1, dim_feedforward: 64, "
+       "dropout: 0.0}}"},
+      // Two-stage query selection: a query keeps its encoder token while the input changes.
+      {"detr",
+       "{type: detr, input: {min_size: 128, max_size: 128}, backbone: {type: small_resnet}, num_queries: 12, "
+       "two_stage: true, transformer: {d_model: 32, nhead: 2, num_encoder_layers: 1, num_decoder_layers: 1, "
+       "dim_feedforward: 64, dropout: 0.0}}"},
   };
   const Dataset ds = images();
   for (const auto& [family, yaml] : families) {
@@ -68,6 +77,7 @@ TEST_CASE("every explainable family: the explained score is the reported score",
     const ModelInput in = make_input(img, *ex);
     const std::vector<ExplainedDetection> dets = ex->detections(in);
     REQUIRE(!dets.empty());
+    if (family == "detr") REQUIRE(dets.size() == 12);  // every query, as Detr::detect reports them
     // The same detections as the detector's own inference path (boxes in original pixels, scores).
     const Detections reported = det->detect(Image{"x", img});
     REQUIRE(reported.size() >= std::min<size_t>(dets.size(), 1));
@@ -151,9 +161,12 @@ TEST_CASE("staged pipelines: the explained score is the stages' own score, by ne
       CHECK(g.layer == "layer3");
       CHECK(torch::isfinite(g.values).all().item<bool>());
       CHECK(saliency(*ex, in.tensor, {}).values.max().item<float>() > 0);
+      CHECK_FALSE(ex->region_grad_cam(in.tensor).has_value());  // layer Grad-CAM covers it
     } else {
       CHECK_THROWS_AS(grad_cam(*ex, in.tensor, {}), InputError);
       CHECK_THROWS_AS(saliency(*ex, in.tensor, {}), InputError);
+      // A network head over crops is not linear in the crop's cells: no region Grad-CAM, said so.
+      CHECK_THROWS_WITH(ex->region_grad_cam(in.tensor), Catch::Contains("explain it with occlusion"));
     }
   }
 }

@@ -121,13 +121,18 @@ DetrOutputs Detr::forward(const torch::Tensor& images, const std::vector<ImageSi
   const torch::Tensor features = backbone_->forward(images).at(feature_);
   if (times) times->emplace_back("backbone", ms_since(start));
 
-  const torch::Tensor mask =
-      nn::resize_mask(nn::padding_mask(image_sizes, images.size(2), images.size(3), images.device()), features.size(2),
-                      features.size(3));
+  const torch::Tensor mask = feature_mask(image_sizes, images.size(2), images.size(3), features.size(2),
+                                          features.size(3), images.device());
   return forward_features(features, mask, times);
 }
 
-DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times) {
+torch::Tensor Detr::feature_mask(const std::vector<ImageSize>& image_sizes, int64_t height, int64_t width,
+                                 int64_t feature_height, int64_t feature_width, torch::Device device) {
+  return nn::resize_mask(nn::padding_mask(image_sizes, height, width, device), feature_height, feature_width);
+}
+
+DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times,
+                                   const torch::Tensor& selected) {
   TORCH_CHECK(features.dim() == 4 && mask.dim() == 3 && mask.size(0) == features.size(0) &&
                   mask.size(1) == features.size(2) && mask.size(2) == features.size(3),
               "Detr: features N x C x h x w and mask N x h x w expected, got ", features.sizes(), " and ",
@@ -137,7 +142,7 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
   pe.num_pos_feats = opts_.transformer.d_model / 2;
   const torch::Tensor pos = nn::position_embedding_sine(mask, pe).to(features.dtype());
   if (opts_.two_stage) {
-    DetrOutputs out = forward_two_stage(input_proj_(features), mask, pos);
+    DetrOutputs out = forward_two_stage(input_proj_(features), mask, pos, selected);
     if (times) times->emplace_back("transformer", ms_since(start));
     return out;
   }
@@ -158,7 +163,8 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
   return out;
 }
 
-DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos) {
+DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos,
+                                    const torch::Tensor& selected) {
   const int64_t n = src.size(0), d = src.size(1);
   const torch::Tensor seq = src.flatten(2).permute({2, 0, 1});  // S x N x E
   const torch::Tensor pos_seq = pos.flatten(2).permute({2, 0, 1});
@@ -178,7 +184,10 @@ DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tenso
   const torch::Tensor prob = opts_.criterion.focal ? enc_logits.sigmoid() : enc_logits.softmax(-1);
   const torch::Tensor score =
       std::get<0>(prob.index({Slice(), Slice(), Slice(0, opts_.num_classes)}).max(-1)).masked_fill(key_mask, -1);
-  const torch::Tensor top = std::get<1>(score.topk(k, /*dim=*/1));  // N x k
+  TORCH_CHECK(!selected.defined() || (selected.dim() == 2 && selected.size(0) == n && selected.size(1) == k),
+              "Detr: selected tokens must be ", n, " x ", k, ", got ", selected.sizes());
+  const torch::Tensor top = selected.defined() ? selected.to(src.device(), torch::kLong)
+                                               : std::get<1>(score.topk(k, /*dim=*/1));  // N x k
   const torch::Tensor anchors = enc_box_logits.gather(1, top.unsqueeze(-1).expand({n, k, 4})).detach();
 
   nn::PositionEmbeddingSineOptions pe;
@@ -189,13 +198,20 @@ DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tenso
   // query starts out knowing what its token saw, instead of having to learn where to look first.
   const torch::Tensor content = tokens.gather(1, top.unsqueeze(-1).expand({n, k, d})).detach().transpose(0, 1);
   const torch::Tensor hs = transformer_->decode(memory, key_mask, pos_seq, query_pos, content);  // L x N x k x E
-  return {class_embed_(hs), (bbox_embed_(hs) + anchors).sigmoid(), enc_logits, enc_box_logits.sigmoid()};
+  return {class_embed_(hs), (bbox_embed_(hs) + anchors).sigmoid(), enc_logits, enc_box_logits.sigmoid(), top};
 }
 
 std::vector<NetDetections> Detr::detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
                                         NetTimes* times) {
   const DetrOutputs out = forward(images, image_sizes, times);
   const auto start = std::chrono::steady_clock::now();
+  std::vector<NetDetections> dets = predictions(out, image_sizes);
+  if (times) times->emplace_back("post", ms_since(start));
+  return dets;
+}
+
+std::vector<NetDetections> Detr::predictions(const DetrOutputs& out, const std::vector<ImageSize>& image_sizes,
+                                             std::vector<torch::Tensor>* queries) const {
   using torch::indexing::Slice;
   const torch::Tensor prob = opts_.criterion.focal ? out.logits[-1].sigmoid()      // N x Q x K
                                                    : out.logits[-1].softmax(-1);  // N x Q x (K + 1)
@@ -210,8 +226,8 @@ std::vector<NetDetections> Detr::detect(const torch::Tensor& images, const std::
     const torch::Tensor order = std::get<1>(scores[b].sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
     dets.push_back({boxes.index_select(0, order).to(torch::kFloat), scores[b].index_select(0, order).to(torch::kFloat),
                     labels[b].index_select(0, order)});
+    if (queries) queries->push_back(order);
   }
-  if (times) times->emplace_back("post", ms_since(start));
   return dets;
 }
 

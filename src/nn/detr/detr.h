@@ -51,6 +51,7 @@ struct DetrOutputs {
   torch::Tensor boxes;   // L x N x Q x 4: cx, cy, w, h in [0, 1] relative to each image's unpadded size
   torch::Tensor enc_logits;  // two_stage only: N x S x (K + 1) per encoder token (S = h w); undefined otherwise
   torch::Tensor enc_boxes;   // two_stage only: N x S x 4, as boxes
+  torch::Tensor selected;    // two_stage only: N x Q long, the encoder token each query was selected from
 };
 
 /// What this represents: DETR (models/detr.py). The backbone's feature map goes through a 1x1 input projection
@@ -74,8 +75,15 @@ class Detr : public DetectionModel {
   DetrOutputs forward(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
                       NetTimes* times = nullptr);
   /*  Everything after the backbone (DETR's forward from `features, pos = self.backbone(samples)` on).
-      requires: features N x C x h x w (the backbone's `feature()` map), mask N x h x w bool (true = padding). */
-  DetrOutputs forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times = nullptr);
+      requires: features N x C x h x w (the backbone's `feature()` map), mask N x h x w bool (true = padding);
+                selected undefined, or (two_stage) N x Q token indices that replace the top-Q selection: the
+                queries of an earlier forward (DetrOutputs::selected) held fixed while the input changes, as the
+                visualization methods hold a detection's anchor fixed. */
+  DetrOutputs forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times = nullptr,
+                               const torch::Tensor& selected = {});
+  /// The padding mask at the feature map's resolution (true = padding), as forward() builds it.
+  static torch::Tensor feature_mask(const std::vector<ImageSize>& image_sizes, int64_t height, int64_t width,
+                                    int64_t feature_height, int64_t feature_width, torch::Device device);
 
   /// Each encoder token's cell as a box in logit space: centre ((j + 0.5) / w_valid, (i + 0.5) / h_valid), size
   /// two cells, relative to the image's unpadded part (w_valid, h_valid: its unmasked columns and rows).
@@ -84,6 +92,11 @@ class Detr : public DetectionModel {
 
   std::vector<NetDetections> detect(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
                                     NetTimes* times = nullptr) override;
+  /*  detect() after the forward pass: per query, score and label = the largest object-class probability, boxes
+      in pixels clipped to the image, all Q queries sorted by score (descending, stable).
+      ensures: when queries is set, (*queries)[i] holds image i's query index of each row (Q, long). */
+  std::vector<NetDetections> predictions(const DetrOutputs& out, const std::vector<ImageSize>& image_sizes,
+                                         std::vector<torch::Tensor>* queries = nullptr) const;
   /// Keys: loss_ce, loss_bbox, loss_giou and, with aux_loss, loss_{ce,bbox,giou}_i for i < L - 1 (weighted);
   /// with two_stage also loss_{ce,bbox,giou}_enc (the encoder tokens' predictions under the same criterion).
   std::map<std::string, torch::Tensor> losses(const torch::Tensor& images, const std::vector<ImageSize>& image_sizes,
@@ -121,7 +134,8 @@ class Detr : public DetectionModel {
   nn::SetCriterion criterion_;
 
   std::map<std::string, torch::Tensor> set_losses(const DetrOutputs& out, const std::vector<nn::SetTarget>& targets) const;
-  DetrOutputs forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos);
+  DetrOutputs forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos,
+                                const torch::Tensor& selected);
 };
 
 }  // namespace detlab
