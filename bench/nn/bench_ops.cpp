@@ -38,8 +38,9 @@
 #include "nn/ops/roi_align.h"
 #include "nn/ops/roi_pool.h"
 
+using namespace detlab;
+
 namespace fs = std::filesystem;
-namespace ops = detlab::ops;
 
 namespace {
 
@@ -69,33 +70,33 @@ Case make_case(const std::string& name, const c10::impl::GenericDict& d) {
   const at::Tensor expected = get(d, "result");
   auto close = [expected](const at::Tensor& r) { return max_abs_diff(r, expected); };
   auto same = [expected](const at::Tensor& r) { return r.equal(expected) ? 0.0 : INFINITY; };
-  ops::RoiAlignOptions ra;
+  RoiAlignOptions ra;
   ra.spatial_scale = 1.0 / 16;  // stride-16 feature map
   ra.sampling_ratio = 2;
   ra.aligned = true;
   if (name == "roi_align") {
     const at::Tensor x = get(d, "input"), rois = get(d, "rois");
-    return {[=] { return ops::roi_align(x, rois, ra); }, close};
+    return {[=] { return roi_align(x, rois, ra); }, close};
   }
   if (name == "roi_align_backward") {
     const at::Tensor x = get(d, "input").clone().requires_grad_(true), rois = get(d, "rois");
     const at::Tensor go = get(d, "grad_output");
     return {[=]() mutable {
               x.mutable_grad() = at::Tensor();
-              ops::roi_align(x, rois, ra).backward(go);
+              roi_align(x, rois, ra).backward(go);
               return x.grad();
             },
             close};
   }
   if (name == "roi_pool") {
-    ops::RoiPoolOptions rp;
+    RoiPoolOptions rp;
     rp.spatial_scale = 1.0 / 16;
     const at::Tensor x = get(d, "input"), rois = get(d, "rois");
-    return {[=] { return ops::roi_pool(x, rois, rp); }, close};
+    return {[=] { return roi_pool(x, rois, rp); }, close};
   }
   if (name.rfind("nms_", 0) == 0) {
     const at::Tensor b = get(d, "boxes"), s = get(d, "scores");
-    return {[=] { return ops::nms(b, s, 0.5); }, same};
+    return {[=] { return nms(b, s, 0.5); }, same};
   }
   if (name.rfind("batched_nms_", 0) == 0) {
     const at::Tensor b = get(d, "boxes"), s = get(d, "scores"), i = get(d, "idxs");
@@ -105,12 +106,12 @@ Case make_case(const std::string& name, const c10::impl::GenericDict& d) {
       const at::Tensor by_index = std::get<0>(keep.sort());
       return by_index.index_select(0, std::get<1>(s.index_select(0, by_index).sort(true, 0, true)));
     };
-    return {[=] { return ops::batched_nms(b, s, i, 0.5); },
+    return {[=] { return batched_nms(b, s, i, 0.5); },
             [=](const at::Tensor& r) { return canonical(r).equal(canonical(expected)) ? 0.0 : INFINITY; }};
   }
   if (name.rfind("box_iou_", 0) == 0) {
     const at::Tensor b1 = get(d, "boxes1"), b2 = get(d, "boxes2");
-    return {[=] { return ops::box_iou(b1, b2); }, close};
+    return {[=] { return box_iou(b1, b2); }, close};
   }
   throw std::runtime_error("bench_ops: unknown case " + name);
 }

@@ -131,9 +131,9 @@ std::map<std::string, torch::Tensor> CropClassifier::losses(const Batch& batch) 
     labels.push_back(t.labels.to(torch::kCPU).item<int64_t>());
   }
   const torch::Tensor target = torch::tensor(labels, torch::kLong).to(batch.images.device());
-  nn::CrossEntropyOptions ce;
+  CrossEntropyOptions ce;
   ce.label_smoothing = opts_.label_smoothing;
-  return {{"loss_cls", nn::cross_entropy_loss(net_->forward(batch.images).logits, target, ce)}};
+  return {{"loss_cls", detlab::cross_entropy_loss(net_->forward(batch.images).logits, target, ce)}};
 }
 
 TrainResult CropClassifier::fit(const Dataset& train_set, const EngineContext& ctx) {

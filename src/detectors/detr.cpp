@@ -34,7 +34,7 @@ DetrDetectorOptions parse_detr(const Config& node, const std::vector<std::string
     config_error(node, "two_stage", "excludes anchor_points (two_stage reads each image's anchors from its encoder)");
   if (node.has("transformer")) {
     const Config t = node.child("transformer");
-    nn::TransformerOptions& x = m.transformer;
+    TransformerOptions& x = m.transformer;
     x.d_model = get_positive(t, "d_model", x.d_model);
     x.nhead = get_positive(t, "nhead", x.nhead);
     x.num_encoder_layers = t.get<int64_t>("num_encoder_layers", x.num_encoder_layers);

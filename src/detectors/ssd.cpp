@@ -39,13 +39,13 @@ void set_defaults(const std::string& backbone, SsdDetectorOptions* o) {
   t.std = {0.5f, 0.5f, 0.5f};
   if (backbone == "vgg16") {
     o->vgg = ssd300_vgg16_extractor_options();
-    o->model.anchors = nn::ssd300_default_boxes();
+    o->model.anchors = ssd300_default_boxes();
     t.fixed_width = t.fixed_height = 300;
     t.mean = kSsd300Mean;
     t.std = {kSsd300Std, kSsd300Std, kSsd300Std};
   } else if (backbone == "small_vgg") {
     o->vgg = small_ssd_vgg_extractor_options();
-    o->model.anchors = nn::DefaultBoxOptions{};  // the paper's s_min 0.2, s_max 0.9, {2}, {2, 3} x 3, {2}, {2}
+    o->model.anchors = DefaultBoxOptions{};  // the paper's s_min 0.2, s_max 0.9, {2}, {2, 3} x 3, {2}, {2}
     t.fixed_width = t.fixed_height = 256;
   } else {
     o->mobilenet = ssdlite320_mobilenet_v3_large_extractor_options();

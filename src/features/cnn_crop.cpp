@@ -35,12 +35,12 @@ torch::Tensor warp_regions(const torch::Tensor& images, const torch::Tensor& roi
   const torch::Tensor cx = w * (context / inner), cy = h * (context / inner);
   const torch::Tensor dilated = torch::stack({r.select(1, 0), r.select(1, 1) - cx, r.select(1, 2) - cy,
                                               r.select(1, 1) + w + cx, r.select(1, 2) + h + cy}, 1);
-  ops::RoiAlignOptions ra;
+  RoiAlignOptions ra;
   ra.output_height = ra.output_width = size;
   ra.spatial_scale = 1.0;
   ra.sampling_ratio = 1;  // one bilinear sample per output pixel: a plain warp
   ra.aligned = true;      // pixel centres at +0.5, as an image resize
-  return ops::roi_align(images, dilated, ra);
+  return roi_align(images, dilated, ra);
 }
 
 namespace {

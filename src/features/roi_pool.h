@@ -22,7 +22,7 @@ RoiPoolStageOptions parse_roi_pool(const Config& node);
 
 /// What this represents: the RoI pooling layer of Fast R-CNN (Girshick 2015, section 2.1): each proposal,
 /// projected onto the map with spatial scale 1 / stride and quantised, is max-pooled into an output_size grid
-/// (ops::roi_pool). Output: N x C x output_size x output_size device tensors. Sets ctx.region_shape.
+/// (roi_pool). Output: N x C x output_size x output_size device tensors. Sets ctx.region_shape.
 /// requires: ctx.backbone with the map. InputError naming the config node otherwise.
 std::unique_ptr<FeatureStage> make_roi_pool(const RoiPoolStageOptions& opts, BuildContext& ctx,
                                             const std::string& config_file = "", const std::string& config_path = "");

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Copyright (c) detlab contributors
 // HostBoxCoder: R-CNN box deltas (dx, dy, dw, dh) between two Boxes, for the classical stages and the staged
-// post-processing; nn::BoxCoder (nn/modeling/box_coder.h) is the same map on tensors, torchvision's.
+// post-processing; BoxCoder (nn/modeling/box_coder.h) is the same map on tensors, torchvision's.
 #pragma once
 
 #include <array>

@@ -44,7 +44,7 @@ class FasterRcnnExplainer : public DetectionExplainer {
     } else {
       boxes = proposals.unsqueeze(1).expand({-1, columns, 4});
     }
-    boxes = ops::clip_boxes_to_image(boxes.reshape({-1, 4}), sizes[0][0], sizes[0][1]).view({-1, columns, 4});
+    boxes = clip_boxes_to_image(boxes.reshape({-1, 4}), sizes[0][0], sizes[0][1]).view({-1, columns, 4});
     const std::vector<int64_t>& label_map = model_->label_map();
     auto label_of = [&](int64_t column) {
       const auto it = std::find(label_map.begin(), label_map.end(), column);

@@ -35,7 +35,7 @@ class RetinaNetExplainer : public DetectionExplainer {
     std::vector<int64_t> level_start{0};
     for (size_t l = 0; l < out.anchors.size(); ++l) {
       const torch::Tensor b = coder_.decode_single(out.head.bbox_regression[l][0], out.anchors[l]);
-      boxes.push_back(ops::clip_boxes_to_image(b, size[0], size[1]));
+      boxes.push_back(clip_boxes_to_image(b, size[0], size[1]));
       scores.push_back(torch::sigmoid(out.head.cls_logits[l][0]));
       level_start.push_back(level_start.back() + b.size(0));
     }
@@ -63,7 +63,7 @@ class RetinaNetExplainer : public DetectionExplainer {
 
  private:
   std::shared_ptr<RetinaNet> model_;
-  nn::BoxCoder coder_;
+  BoxCoder coder_;
 };
 
 }  // namespace

@@ -31,7 +31,7 @@ class SsdExplainer : public DetectionExplainer {
     const ImageSize size{in.meta.height, in.meta.width};
     const NetDetections dets = model_->postprocess(out, {size})[0];  // labels 1..K (column 0 = background)
     const torch::Tensor boxes =
-        ops::clip_boxes_to_image(coder_.decode_single(out.head.bbox_regression[0], out.anchors), size[0], size[1]);
+        clip_boxes_to_image(coder_.decode_single(out.head.bbox_regression[0], out.anchors), size[0], size[1]);
     const torch::Tensor probs = torch::softmax(out.head.cls_logits[0], -1);
     // Default boxes are concatenated level by level: H_l * W_l * boxes-per-location(l) each.
     std::vector<int64_t> level_start{0};
@@ -62,7 +62,7 @@ class SsdExplainer : public DetectionExplainer {
 
  private:
   std::shared_ptr<Ssd> model_;
-  nn::BoxCoder coder_;
+  BoxCoder coder_;
 };
 
 }  // namespace

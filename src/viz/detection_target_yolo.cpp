@@ -19,7 +19,7 @@ namespace {
 class YoloExplainer : public DetectionExplainer {
  public:
   YoloExplainer(std::shared_ptr<YoloV1> model, std::shared_ptr<Backbone> backbone,
-                std::shared_ptr<nn::YoloV1HeadImpl> head, TransformOptions transform,
+                std::shared_ptr<YoloV1HeadImpl> head, TransformOptions transform,
                 std::vector<std::string> class_names, torch::Device device)
       : DetectionExplainer(std::move(transform), std::move(class_names), device,
                            features_by_stride(backbone->output_shape())),
@@ -64,7 +64,7 @@ class YoloExplainer : public DetectionExplainer {
  private:
   std::shared_ptr<YoloV1> model_;
   std::shared_ptr<Backbone> backbone_;
-  std::shared_ptr<nn::YoloV1HeadImpl> head_;
+  std::shared_ptr<YoloV1HeadImpl> head_;
 };
 
 }  // namespace
@@ -75,9 +75,9 @@ std::unique_ptr<DetectionExplainer> make_yolo_explainer(const std::shared_ptr<De
                                                         torch::Device device) {
   auto m = std::dynamic_pointer_cast<YoloV1>(model);
   if (!m) return nullptr;
-  std::shared_ptr<nn::YoloV1HeadImpl> head;
+  std::shared_ptr<YoloV1HeadImpl> head;
   for (const auto& child : m->named_children())
-    if (child.key() == "head") head = std::dynamic_pointer_cast<nn::YoloV1HeadImpl>(child.value());
+    if (child.key() == "head") head = std::dynamic_pointer_cast<YoloV1HeadImpl>(child.value());
   std::shared_ptr<Backbone> backbone = find_backbone(*m);
   if (!head || !backbone) return nullptr;  // registered names differ from YoloV1's documented ones
   return std::make_unique<YoloExplainer>(m, backbone, head, transform, class_names, device);

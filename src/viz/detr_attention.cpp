@@ -80,10 +80,10 @@ DetrAttention detr_attention(Detr& model, const ModelInput& in, const DetrAttent
   model.eval();
   const std::vector<ImageSize> sizes{{in.meta.height, in.meta.width}};
   const torch::Tensor features = model.backbone()->forward(in.tensor).at(model.feature());
-  const torch::Tensor mask = nn::resize_mask(nn::padding_mask(sizes, in.tensor.size(2), in.tensor.size(3),
+  const torch::Tensor mask = resize_mask(padding_mask(sizes, in.tensor.size(2), in.tensor.size(3),
                                                               in.tensor.device()),
                                              features.size(2), features.size(3));
-  nn::Transformer& transformer = model.transformer();
+  Transformer& transformer = model.transformer();
   transformer.set_record_attention(true);
   DetrOutputs out;
   try {
@@ -92,7 +92,7 @@ DetrAttention detr_attention(Detr& model, const ModelInput& in, const DetrAttent
     transformer.set_record_attention(false);
     throw;
   }
-  const nn::Transformer::Attention recorded = transformer.attention();
+  const Transformer::Attention recorded = transformer.attention();
   transformer.set_record_attention(false);
 
   DetrAttention a;
@@ -110,9 +110,9 @@ DetrAttention detr_attention(Detr& model, const ModelInput& in, const DetrAttent
   const torch::Tensor prob = model.options().criterion.focal ? logits.sigmoid() : logits.softmax(-1);
   auto [scores, labels] = prob.index({Slice(), Slice(0, k)}).max(-1);
   const double h = static_cast<double>(in.meta.height), w = static_cast<double>(in.meta.width);
-  torch::Tensor boxes = ops::box_convert(out.boxes[-1][0], "cxcywh", "xyxy") *
+  torch::Tensor boxes = box_convert(out.boxes[-1][0], "cxcywh", "xyxy") *
                         torch::tensor({w, h, w, h}, out.boxes.options());
-  boxes = ops::clip_boxes_to_image(boxes, in.meta.height, in.meta.width).to(torch::kCPU, torch::kFloat);
+  boxes = clip_boxes_to_image(boxes, in.meta.height, in.meta.width).to(torch::kCPU, torch::kFloat);
   const torch::Tensor order = std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true)).to(torch::kCPU);
   const torch::Tensor cross = recorded.decoder.at(static_cast<size_t>(a.decoder_layer))[0];  // Q x S
   const auto sx = static_cast<float>(in.meta.scale_x), sy = static_cast<float>(in.meta.scale_y);

@@ -43,12 +43,12 @@ Embeddings region_embeddings(ScoreModel& model, const Dataset& images, const std
       // RoIAlign (aligned) puts cell j's centre at (j + 0.5) * stride; the measured centre is offset + stride * j.
       const double shift = 0.5 * static_cast<double>(g.stride) - g.offset;
       const torch::Tensor rois = torch::cat({torch::zeros({k, 1}), net + shift}, 1).to(map.device(), map.scalar_type());
-      ops::RoiAlignOptions ro;
+      RoiAlignOptions ro;
       ro.output_height = ro.output_width = opts.output_size;
       ro.spatial_scale = 1.0 / static_cast<double>(g.stride);
       ro.sampling_ratio = 2;  // torchvision's detection heads
       ro.aligned = true;
-      rows.push_back(ops::roi_align(map, rois, ro).mean({2, 3}).to(torch::kCPU, torch::kFloat));
+      rows.push_back(roi_align(map, rois, ro).mean({2, 3}).to(torch::kCPU, torch::kFloat));
     }
     bar.tick();
   }

@@ -58,7 +58,7 @@ TEST_CASE("fast_rcnn_head: softmax scores and class deltas that decode to torchv
   // Decoding class c's unit-weight deltas (what the staged post-processing does) gives the boxes torchvision's
   // BoxCoder(10, 10, 5, 5) decodes from the predictor's raw deltas.
   const Box proposal{20.f, 30.f, 80.f, 70.f};
-  const torch::Tensor tv = nn::BoxCoder(nn::kRoiHeadBoxWeights).decode_single(deltas.slice(0, 1, 2),
+  const torch::Tensor tv = BoxCoder(kRoiHeadBoxWeights).decode_single(deltas.slice(0, 1, 2),
                                                                                torch::tensor({{20.f, 30.f, 80.f, 70.f}}));
   const HostBoxCoder unit;
   for (int c = 0; c < 3; ++c) {

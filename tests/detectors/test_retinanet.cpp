@@ -41,7 +41,7 @@ TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation key
   CHECK(d.net.transform.max_size == 1333);
   CHECK(d.model.focal.gamma == 2.0);
   CHECK(d.model.focal.alpha == 0.25);
-  CHECK(nn::AnchorGenerator(d.model.anchors).num_anchors_per_location() == std::vector<int64_t>(5, 9));
+  CHECK(AnchorGenerator(d.model.anchors).num_anchors_per_location() == std::vector<int64_t>(5, 9));
 
   // The family's defaults live in the Options struct: a default-constructed one builds the same network.
   RetinaNetDetectorOptions plain;
@@ -66,7 +66,7 @@ TEST_CASE("retinanet config: defaults are retinanet_resnet50_fpn's, ablation key
       "loss: {gamma: 0.5, box_loss: giou}\n");
   CHECK(a.model.focal.gamma == 0.5);
   CHECK(a.model.box_loss == RetinaNetOptions::BoxLoss::kGiou);
-  CHECK(nn::AnchorGenerator(a.model.anchors).num_anchors_per_location() == std::vector<int64_t>(5, 2));
+  CHECK(AnchorGenerator(a.model.anchors).num_anchors_per_location() == std::vector<int64_t>(5, 2));
   auto det = make_retinanet(a);
   CHECK(det->num_classes() == 3);
   CHECK(det->name() == "retinanet");

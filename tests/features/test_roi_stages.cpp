@@ -56,10 +56,10 @@ TEST_CASE("roi_align stage: MultiScaleRoIAlign on boxes scaled to network pixels
   // Single-level reference for the first box on its FPN level: k = floor(4 + log2(sqrt(30 * 39) / 224)) -> 2
   // (clamped to k_min = 2, map "0" at stride 4).
   const auto fm = std::static_pointer_cast<const FeatureMaps>(s->ctx.maps);
-  ops::RoiAlignOptions ra;
+  RoiAlignOptions ra;
   ra.spatial_scale = 0.25;
   ra.sampling_ratio = 2;
-  const torch::Tensor ref = ops::roi_align_generic(fm->maps.at("0"), torch::tensor({{0.f, 5.f, 6.f, 35.f, 45.f}}), ra);
+  const torch::Tensor ref = roi_align_generic(fm->maps.at("0"), torch::tensor({{0.f, 5.f, 6.f, 35.f, 45.f}}), ra);
   CHECK((f.device->slice(0, 0, 1) - ref).abs().max().item<float>() < 1e-5f);
   CHECK(stage->extract(s->ctx, {}).rows() == 0);
 }
@@ -72,10 +72,10 @@ TEST_CASE("roi_pool stage: RoI max pooling on the stride <= 16 map by default", 
   const RegionFeatures f = stage->extract(s->ctx, kBoxes);
   REQUIRE(f.device->sizes() == torch::IntArrayRef({3, 64, 7, 7}));
   const auto fm = std::static_pointer_cast<const FeatureMaps>(s->ctx.maps);
-  ops::RoiPoolOptions rp;
+  RoiPoolOptions rp;
   rp.spatial_scale = 1.0 / 16;
   const torch::Tensor rois = torch::tensor({{0.f, 10.f, 12.f, 70.f, 90.f}, {0.f, 0.f, 0.f, 160.f, 128.f}, {0.f, 100.f, 4.f, 104.f, 9.f}});
-  CHECK(torch::allclose(*f.device, ops::roi_pool_generic(fm->maps.at("layer3"), rois, rp)));
+  CHECK(torch::allclose(*f.device, roi_pool_generic(fm->maps.at("layer3"), rois, rp)));
 }
 
 TEST_CASE("roi stages need a backbone and existing maps", "[features][roi_align][roi_pool]") {

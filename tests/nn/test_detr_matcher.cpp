@@ -34,11 +34,11 @@ torch::Tensor hand_case_boxes() {
       .view({1, 1, 3, 4});
 }
 
-std::vector<nn::SetTarget> hand_case_targets() {
+std::vector<SetTarget> hand_case_targets() {
   return {{torch::tensor({1}, torch::kLong), torch::tensor({{0.5f, 0.5f, 0.2f, 0.2f}})}};
 }
 
-nn::SetTarget random_target(int64_t t, int64_t k) {
+SetTarget random_target(int64_t t, int64_t k) {
   const torch::Tensor c = torch::rand({t, 2}) * 0.6 + 0.2;
   const torch::Tensor wh = torch::rand({t, 2}) * 0.3 + 0.05;
   return {torch::randint(k, {t}, torch::kLong), torch::cat({c, wh}, 1)};
@@ -51,8 +51,8 @@ TEST_CASE("detr matcher cost equals the per-element formula", "[nn][detr][matche
   const int64_t Q = 6, K = 3;
   const torch::Tensor logits = torch::randn({Q, K + 1});
   const torch::Tensor boxes = torch::cat({torch::rand({Q, 2}) * 0.6 + 0.2, torch::rand({Q, 2}) * 0.3 + 0.05}, 1);
-  const nn::SetTarget t = random_target(4, K);
-  nn::HungarianMatcher m({1.0, 5.0, 2.0});
+  const SetTarget t = random_target(4, K);
+  HungarianMatcher m({1.0, 5.0, 2.0});
   const torch::Tensor cost = m.cost_matrix(logits, boxes, t);
   REQUIRE(cost.sizes() == torch::IntArrayRef({Q, 4}));
   const torch::Tensor prob = logits.softmax(-1);
@@ -71,10 +71,10 @@ TEST_CASE("detr matcher with focal classes: Deformable DETR's class cost over si
   const int64_t Q = 5, K = 3;
   const torch::Tensor logits = torch::randn({Q, K});  // no "no object" column
   const torch::Tensor boxes = torch::cat({torch::rand({Q, 2}) * 0.6 + 0.2, torch::rand({Q, 2}) * 0.3 + 0.05}, 1);
-  const nn::SetTarget t = random_target(3, K);
-  nn::HungarianMatcherOptions o{2.0, 5.0, 2.0};
+  const SetTarget t = random_target(3, K);
+  HungarianMatcherOptions o{2.0, 5.0, 2.0};
   o.focal = true;
-  const nn::HungarianMatcher m(o);
+  const HungarianMatcher m(o);
   const torch::Tensor cost = m.cost_matrix(logits, boxes, t);
   REQUIRE(cost.sizes() == torch::IntArrayRef({Q, 3}));
   for (int64_t q = 0; q < Q; ++q)
@@ -91,17 +91,17 @@ TEST_CASE("detr matcher with focal classes: Deformable DETR's class cost over si
 
 TEST_CASE("detr matcher finds the minimum-cost assignment (brute force over permutations)", "[nn][detr][matcher]") {
   torch::manual_seed(1);
-  nn::HungarianMatcher m;
+  HungarianMatcher m;
   for (int rep = 0; rep < 20; ++rep) {
     const int64_t Q = 3 + rep % 4, T = 1 + rep % 4, K = 2;
     const torch::Tensor logits = torch::randn({2, Q, K + 1});
     const torch::Tensor boxes =
         torch::cat({torch::rand({2, Q, 2}) * 0.6 + 0.2, torch::rand({2, Q, 2}) * 0.3 + 0.05}, 2);
-    const std::vector<nn::SetTarget> targets = {random_target(T, K), random_target(std::max<int64_t>(T - 1, 0), K)};
+    const std::vector<SetTarget> targets = {random_target(T, K), random_target(std::max<int64_t>(T - 1, 0), K)};
     const auto matches = m(logits, boxes, targets);
     REQUIRE(matches.size() == 2);
     for (int64_t i = 0; i < 2; ++i) {
-      const nn::SetTarget& t = targets[i];
+      const SetTarget& t = targets[i];
       const int64_t ti = t.labels.numel();
       const auto& mi = matches[i];
       REQUIRE(mi.pred.numel() == std::min(Q, ti));
@@ -132,10 +132,10 @@ TEST_CASE("detr set criterion on a hand-computed case", "[nn][detr][criterion]")
                                               0.f, 0.f, 2.f})  // query 2: confident "no object"
                                    .view({1, 1, 3, 3});
   const torch::Tensor boxes = hand_case_boxes();
-  const std::vector<nn::SetTarget> targets = hand_case_targets();
-  nn::SetCriterionOptions o;
+  const std::vector<SetTarget> targets = hand_case_targets();
+  SetCriterionOptions o;
   o.num_classes = 2;
-  nn::SetCriterion crit(o, nn::HungarianMatcher());
+  SetCriterion crit(o, HungarianMatcher());
   const auto losses = crit(logits, boxes, targets);
   REQUIRE(losses.size() == 3);
   // CE: query 1 -> class 1 (weight 1), queries 0 and 2 -> "no object" (weight 0.1); weighted mean.
@@ -158,13 +158,13 @@ TEST_CASE("detr set criterion with focal classes: every query a negative but the
                                               -2.f, 0.5f})
                                    .view({1, 1, 3, 2});
   const torch::Tensor boxes = hand_case_boxes();
-  const std::vector<nn::SetTarget> targets = hand_case_targets();
-  nn::SetCriterionOptions o;
+  const std::vector<SetTarget> targets = hand_case_targets();
+  SetCriterionOptions o;
   o.num_classes = 2;
   o.focal = true;
-  nn::HungarianMatcherOptions mo;
+  HungarianMatcherOptions mo;
   mo.focal = true;
-  nn::SetCriterion crit(o, nn::HungarianMatcher(mo));
+  SetCriterion crit(o, HungarianMatcher(mo));
   const auto losses = crit(logits, boxes, targets);
   auto fl = [](double z, bool positive) {  // torchvision's sigmoid_focal_loss, alpha 0.25, gamma 2
     const double p = 1 / (1 + std::exp(-z));
@@ -186,11 +186,11 @@ TEST_CASE("detr set criterion: auxiliary keys, normalization by the batch's boxe
   const torch::Tensor logits = torch::randn({L, N, Q, K + 1}).requires_grad_(true);
   const torch::Tensor raw = torch::randn({L, N, Q, 4}).requires_grad_(true);
   const torch::Tensor boxes = raw.sigmoid();
-  const std::vector<nn::SetTarget> targets = {random_target(3, K),
+  const std::vector<SetTarget> targets = {random_target(3, K),
                                               {torch::zeros({0}, torch::kLong), torch::zeros({0, 4})}};
-  nn::SetCriterionOptions o;
+  SetCriterionOptions o;
   o.num_classes = K;
-  nn::SetCriterion crit(o, nn::HungarianMatcher());
+  SetCriterion crit(o, HungarianMatcher());
   const auto losses = crit(logits, boxes, targets);
   std::vector<std::string> keys;
   for (const auto& kv : losses) keys.push_back(kv.first);
@@ -216,8 +216,8 @@ TEST_CASE("detr set criterion: auxiliary keys, normalization by the batch's boxe
 
   // A batch without any object: zero box losses, CE towards "no object" only.
   o.aux_loss = false;
-  nn::SetCriterion single(o, nn::HungarianMatcher());
-  const std::vector<nn::SetTarget> none(N, nn::SetTarget{torch::zeros({0}, torch::kLong), torch::zeros({0, 4})});
+  SetCriterion single(o, HungarianMatcher());
+  const std::vector<SetTarget> none(N, SetTarget{torch::zeros({0}, torch::kLong), torch::zeros({0, 4})});
   const auto empty = single(logits, boxes, none);
   CHECK(empty.size() == 3);
   CHECK(empty.at("loss_bbox").item<double>() == 0);

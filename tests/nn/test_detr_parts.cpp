@@ -30,10 +30,10 @@ double sine_ref(int64_t channel, int64_t y, int64_t x, int64_t H, int64_t W, int
 TEST_CASE("sine position embedding equals DETR's formula", "[nn][detr]") {
   const int64_t H = 3, W = 5, F = 8;
   for (bool normalize : {true, false}) {
-    nn::PositionEmbeddingSineOptions o;
+    PositionEmbeddingSineOptions o;
     o.num_pos_feats = F;
     o.normalize = normalize;
-    const torch::Tensor pos = nn::position_embedding_sine(torch::zeros({2, H, W}, torch::kBool), o);
+    const torch::Tensor pos = position_embedding_sine(torch::zeros({2, H, W}, torch::kBool), o);
     REQUIRE(pos.sizes() == torch::IntArrayRef({2, 2 * F, H, W}));
     for (int64_t c = 0; c < 2 * F; ++c)
       for (int64_t y = 0; y < H; ++y)
@@ -46,9 +46,9 @@ TEST_CASE("sine point embedding gives a point what the map encoding gives the pi
   // Anchor points (DetrOptions::anchor_points) must speak the keys' language: the point at a pixel's normalized
   // position gets that pixel's encoding.
   const int64_t H = 3, W = 5, F = 8;
-  nn::PositionEmbeddingSineOptions o;
+  PositionEmbeddingSineOptions o;
   o.num_pos_feats = F;
-  const torch::Tensor map = nn::position_embedding_sine(torch::zeros({1, H, W}, torch::kBool), o);
+  const torch::Tensor map = position_embedding_sine(torch::zeros({1, H, W}, torch::kBool), o);
   std::vector<float> xy;
   for (int64_t y = 0; y < H; ++y)
     for (int64_t x = 0; x < W; ++x) {
@@ -56,40 +56,40 @@ TEST_CASE("sine point embedding gives a point what the map encoding gives the pi
       xy.push_back(static_cast<float>(static_cast<double>(y + 1) / (H + 1e-6)));
     }
   const torch::Tensor points = torch::tensor(xy).view({H * W, 2});
-  const torch::Tensor enc = nn::point_embedding_sine(points, o);
+  const torch::Tensor enc = point_embedding_sine(points, o);
   REQUIRE(enc.sizes() == torch::IntArrayRef({H * W, 2 * F}));
   CHECK(torch::allclose(enc, map[0].flatten(1).t(), /*rtol=*/0, /*atol=*/1e-5));
-  CHECK_THROWS(nn::point_embedding_sine(torch::zeros({4, 3}), o));
+  CHECK_THROWS(point_embedding_sine(torch::zeros({4, 3}), o));
 }
 
 TEST_CASE("sine position embedding of a padded image equals that of the image alone", "[nn][detr]") {
-  const torch::Tensor small = nn::position_embedding_sine(torch::zeros({1, 4, 6}, torch::kBool));
-  const torch::Tensor mask = nn::padding_mask({{4, 6}, {7, 9}}, 7, 9, torch::kCPU);
+  const torch::Tensor small = position_embedding_sine(torch::zeros({1, 4, 6}, torch::kBool));
+  const torch::Tensor mask = padding_mask({{4, 6}, {7, 9}}, 7, 9, torch::kCPU);
   CHECK(mask[0].logical_not().sum().item<int64_t>() == 24);
   CHECK(mask[1].any().item<bool>() == false);
-  const torch::Tensor padded = nn::position_embedding_sine(mask);
+  const torch::Tensor padded = position_embedding_sine(mask);
   CHECK(torch::allclose(padded[0].slice(1, 0, 4).slice(2, 0, 6), small[0], 1e-5, 1e-5));
   CHECK_FALSE(torch::allclose(padded[1].slice(1, 0, 4).slice(2, 0, 6), small[0], 1e-3, 1e-3));
 }
 
 TEST_CASE("padding masks resize by nearest neighbour", "[nn][detr]") {
-  const torch::Tensor mask = nn::padding_mask({{64, 32}}, 64, 64, torch::kCPU);
-  const torch::Tensor small = nn::resize_mask(mask, 2, 2);
+  const torch::Tensor mask = padding_mask({{64, 32}}, 64, 64, torch::kCPU);
+  const torch::Tensor small = resize_mask(mask, 2, 2);
   REQUIRE(small.scalar_type() == torch::kBool);
   CHECK(small[0][0][0].item<bool>() == false);
   CHECK(small[0][0][1].item<bool>() == true);
   CHECK(small[0][1][0].item<bool>() == false);
-  CHECK_THROWS(nn::padding_mask({{65, 10}}, 64, 64, torch::kCPU));
+  CHECK_THROWS(padding_mask({{65, 10}}, 64, 64, torch::kCPU));
 }
 
 TEST_CASE("mlp has DETR's keys and ReLU between layers only", "[nn][detr]") {
-  nn::Mlp mlp(4, 8, 2, 3);
+  Mlp mlp(4, 8, 2, 3);
   std::set<std::string> keys;
   for (const auto& kv : mlp->named_parameters()) keys.insert(kv.key());
   CHECK(keys == std::set<std::string>{"layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
                                       "layers.2.weight", "layers.2.bias"});
   // With a 1-layer MLP there is no activation: the output can be negative.
-  nn::Mlp linear(3, 5, 1, 1);
+  Mlp linear(3, 5, 1, 1);
   torch::NoGradGuard g;
   linear->named_parameters()["layers.0.weight"].fill_(-1);
   linear->named_parameters()["layers.0.bias"].zero_();
@@ -98,7 +98,7 @@ TEST_CASE("mlp has DETR's keys and ReLU between layers only", "[nn][detr]") {
 }
 
 TEST_CASE("transformer has DETR's parameter names and counts", "[nn][detr]") {
-  nn::Transformer t(nn::TransformerOptions{});  // the paper's 6 + 6 layers of width 256
+  Transformer t(TransformerOptions{});  // the paper's 6 + 6 layers of width 256
   std::set<std::string> keys;
   for (const auto& kv : t.named_parameters()) keys.insert(kv.key());
   for (const char* k : {"encoder.layers.0.self_attn.in_proj_weight", "encoder.layers.0.self_attn.in_proj_bias",
@@ -118,13 +118,13 @@ TEST_CASE("transformer has DETR's parameter names and counts", "[nn][detr]") {
 
 TEST_CASE("transformer output shapes and intermediate decoder layers", "[nn][detr]") {
   torch::manual_seed(0);
-  nn::TransformerOptions o;
+  TransformerOptions o;
   o.d_model = 16;
   o.nhead = 2;
   o.num_encoder_layers = 1;
   o.num_decoder_layers = 3;
   o.dim_feedforward = 32;
-  nn::Transformer t(o);
+  Transformer t(o);
   t.eval();
   torch::NoGradGuard g;
   const torch::Tensor src = torch::randn({2, 16, 3, 4});
@@ -137,23 +137,23 @@ TEST_CASE("transformer output shapes and intermediate decoder layers", "[nn][det
   // Every intermediate output went through the shared decoder norm: zero mean, unit variance per embedding.
   CHECK(out.hs.mean(-1).abs().max().item<float>() < 1e-5f);
   o.return_intermediate_dec = false;
-  nn::Transformer last(o);
+  Transformer last(o);
   last.eval();
   CHECK(last.forward(src, mask, queries, pos).hs.size(0) == 1);
 }
 
 TEST_CASE("transformer ignores features and positions at padded positions", "[nn][detr]") {
   torch::manual_seed(1);
-  nn::TransformerOptions o;
+  TransformerOptions o;
   o.d_model = 16;
   o.nhead = 4;
   o.num_encoder_layers = 2;
   o.num_decoder_layers = 2;
   o.dim_feedforward = 32;
-  nn::Transformer t(o);
+  Transformer t(o);
   t.eval();
   torch::NoGradGuard g;
-  const torch::Tensor mask = nn::padding_mask({{2, 3}}, 4, 4, torch::kCPU);
+  const torch::Tensor mask = padding_mask({{2, 3}}, 4, 4, torch::kCPU);
   const torch::Tensor src = torch::randn({1, 16, 4, 4});
   const torch::Tensor pos = torch::randn({1, 16, 4, 4});
   const torch::Tensor queries = torch::randn({6, 16});
@@ -172,16 +172,16 @@ TEST_CASE("transformer ignores features and positions at padded positions", "[nn
 TEST_CASE("recorded attention leaves the outputs unchanged and equals softmax(q k^T / sqrt(d)) by hand",
           "[nn][detr][attention]") {
   torch::manual_seed(2);
-  nn::TransformerOptions o;
+  TransformerOptions o;
   o.d_model = 16;
   o.nhead = 2;
   o.num_encoder_layers = 2;
   o.num_decoder_layers = 2;
   o.dim_feedforward = 32;
-  nn::Transformer t(o);
+  Transformer t(o);
   t.eval();
   torch::NoGradGuard g;
-  const torch::Tensor mask = nn::padding_mask({{3, 3}, {2, 4}}, 3, 4, torch::kCPU);
+  const torch::Tensor mask = padding_mask({{3, 3}, {2, 4}}, 3, 4, torch::kCPU);
   const torch::Tensor src = torch::randn({2, 16, 3, 4});
   const torch::Tensor pos = torch::randn({2, 16, 3, 4});
   const torch::Tensor queries = torch::randn({5, 16});
@@ -189,7 +189,7 @@ TEST_CASE("recorded attention leaves the outputs unchanged and equals softmax(q 
   CHECK(t.attention().encoder.empty());  // off unless asked
   t.set_record_attention(true);
   const auto recorded = t.forward(src, mask, queries, pos);
-  const nn::Transformer::Attention a = t.attention();
+  const Transformer::Attention a = t.attention();
   t.set_record_attention(false);
   CHECK(torch::equal(plain.hs, recorded.hs));
   CHECK(torch::equal(plain.memory, recorded.memory));

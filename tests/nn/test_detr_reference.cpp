@@ -37,13 +37,13 @@ TEST_CASE("detr head matches DETR's reference implementation", "[nn][detr][parit
   torch::NoGradGuard g;
 
   SECTION("sine positions") {
-    nn::PositionEmbeddingSineOptions pe;
+    PositionEmbeddingSineOptions pe;
     pe.num_pos_feats = 32;
-    const torch::Tensor pos = nn::position_embedding_sine(mask, pe);
+    const torch::Tensor pos = position_embedding_sine(mask, pe);
     CHECK(test::max_abs_diff(pos, out.at("pos")) <= 1e-5);
   }
   SECTION("transformer: memory and every decoder layer") {
-    nn::Transformer t(o.transformer);
+    Transformer t(o.transformer);
     LoadOptions tl;
     tl.rename = {{"transformer.", ""}};
     tl.drop_unrenamed = true;
@@ -60,7 +60,7 @@ TEST_CASE("detr head matches DETR's reference implementation", "[nn][detr][parit
     CHECK(test::max_abs_diff(pred.logits, out.at("pred_logits")) <= test::parity_tolerance(out.at("pred_logits")));
     CHECK(test::max_abs_diff(pred.boxes, out.at("pred_boxes")) <= 1e-5);
 
-    const std::vector<nn::SetTarget> targets = {{in.at("labels_0"), in.at("boxes_0")},
+    const std::vector<SetTarget> targets = {{in.at("labels_0"), in.at("boxes_0")},
                                                 {in.at("labels_1"), in.at("boxes_1")}};
     // Losses on the reference's own predictions, so that only the criterion is compared.
     const torch::Tensor logits = out.at("pred_logits"), boxes = out.at("pred_boxes");

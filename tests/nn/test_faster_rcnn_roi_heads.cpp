@@ -45,10 +45,10 @@ TEST_CASE("MultiScaleRoIAlign pools each box from its level with that level's sc
   CHECK(torch::equal(level, torch::tensor(std::vector<int64_t>{0, 1, 0})));
   for (int64_t i = 0; i < 3; ++i) {
     const bool coarse = level[i].item<int64_t>() == 1;
-    ops::RoiAlignOptions ra;
+    RoiAlignOptions ra;
     ra.spatial_scale = coarse ? 0.125 : 0.25;
     ra.sampling_ratio = 2;
-    const torch::Tensor ref = ops::roi_align_generic(feats.at(coarse ? "b" : "a"), rois.slice(0, i, i + 1), ra);
+    const torch::Tensor ref = roi_align_generic(feats.at(coarse ? "b" : "a"), rois.slice(0, i, i + 1), ra);
     CHECK((out[i] - ref[0]).abs().max().item<float>() < 1e-5f);
   }
   CHECK(pool.output_shape() == std::vector<int64_t>{3, 7, 7});
@@ -63,9 +63,9 @@ TEST_CASE("RoI max pooling uses 1 / stride as the spatial scale", "[nn][roi_head
   const torch::Tensor map = torch::randn({1, 4, 10, 12});
   const torch::Tensor boxes = torch::tensor({{16.f, 16.f, 120.f, 100.f}});
   const torch::Tensor out = pool.forward({{"conv5", map}}, torch::zeros({1, 3, 160, 192}), {boxes}, {{160, 192}});
-  ops::RoiPoolOptions rp;
+  RoiPoolOptions rp;
   rp.spatial_scale = 1.0 / 16;
-  CHECK(torch::equal(out, ops::roi_pool_generic(map, boxes_to_rois({boxes}), rp)));
+  CHECK(torch::equal(out, roi_pool_generic(map, boxes_to_rois({boxes}), rp)));
 }
 
 namespace {

@@ -112,7 +112,7 @@ TEST_CASE("RPN proposal layer equals a naive per-level top-k, clip, NMS referenc
   // Reference: the same head outputs and anchors, each step written out with loops.
   auto [logits, deltas] = rpn->head->forward(feats);
   const auto anchors = rpn->anchors(images, feats);
-  const nn::BoxCoder coder;
+  const BoxCoder coder;
   for (int64_t i = 0; i < 2; ++i) {
     struct Cand {
       float score;

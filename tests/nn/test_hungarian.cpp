@@ -11,8 +11,10 @@
 #include "nn/catch_torch.h"
 #include "nn/modeling/hungarian.h"
 
-using detlab::nn::Assignment;
-using detlab::nn::linear_sum_assignment;
+using namespace detlab;
+
+using detlab::Assignment;
+using detlab::linear_sum_assignment;
 
 namespace {
 

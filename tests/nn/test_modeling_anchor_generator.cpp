@@ -8,8 +8,10 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::nn::AnchorGenerator;
-using detlab::nn::AnchorGeneratorOptions;
+using namespace detlab;
+
+using detlab::AnchorGenerator;
+using detlab::AnchorGeneratorOptions;
 
 TEST_CASE("AnchorGenerator builds rounded cell anchors and tiles them with integer strides", "[nn][anchor_generator]") {
   // Size 32 with ratios 0.5 / 1 / 2: w = 32 / sqrt(r), h = 32 sqrt(r); half-extents rounded (half to even).

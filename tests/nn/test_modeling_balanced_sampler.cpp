@@ -9,8 +9,10 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::nn::BalancedPositiveNegativeSampler;
-using detlab::nn::BalancedSamplerOptions;
+using namespace detlab;
+
+using detlab::BalancedPositiveNegativeSampler;
+using detlab::BalancedSamplerOptions;
 
 namespace {
 

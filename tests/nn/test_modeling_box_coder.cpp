@@ -11,11 +11,13 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::nn::BoxCoder;
+using namespace detlab;
+
+using detlab::BoxCoder;
 using detlab::test::max_abs_diff;
 
 TEST_CASE("BoxCoder encodes stated deltas", "[nn][box_coder]") {
-  const BoxCoder coder(detlab::nn::kRoiHeadBoxWeights);
+  const BoxCoder coder(detlab::kRoiHeadBoxWeights);
   const at::Tensor proposal = at::tensor({0.f, 0.f, 10.f, 20.f}).view({1, 4});  // centre (5, 10), size 10 x 20
   const at::Tensor target = at::tensor({2.f, 4.f, 22.f, 24.f}).view({1, 4});    // centre (12, 14), size 20 x 20
   const at::Tensor d = coder.encode_single(target, proposal);
@@ -30,7 +32,7 @@ TEST_CASE("BoxCoder decode inverts encode and clamps large log-scales", "[nn][bo
   auto gen = detlab::test::seeded(17);
   const at::Tensor proposals = detlab::test::random_boxes(gen, 200, 0, 500, 1, 150);
   const at::Tensor targets = detlab::test::random_boxes(gen, 200, 0, 500, 1, 150);
-  for (const auto& w : {detlab::nn::kRpnBoxWeights, detlab::nn::kRoiHeadBoxWeights}) {
+  for (const auto& w : {detlab::kRpnBoxWeights, detlab::kRoiHeadBoxWeights}) {
     const BoxCoder coder(w);
     CHECK(max_abs_diff(coder.decode_single(coder.encode_single(targets, proposals), proposals), targets) <= 1e-3);
   }

@@ -8,8 +8,10 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::nn::Matcher;
-using detlab::nn::MatcherOptions;
+using namespace detlab;
+
+using detlab::Matcher;
+using detlab::MatcherOptions;
 
 namespace {
 

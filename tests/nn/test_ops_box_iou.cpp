@@ -11,12 +11,14 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::ops::box_iou;
-using detlab::ops::box_iou_cpu;
-using detlab::ops::box_iou_generic;
-using detlab::ops::generalized_box_iou;
-using detlab::ops::generalized_box_iou_cpu;
-using detlab::ops::generalized_box_iou_generic;
+using namespace detlab;
+
+using detlab::box_iou;
+using detlab::box_iou_cpu;
+using detlab::box_iou_generic;
+using detlab::generalized_box_iou;
+using detlab::generalized_box_iou_cpu;
+using detlab::generalized_box_iou_generic;
 using detlab::test::max_abs_diff;
 
 TEST_CASE("box_iou and generalized_box_iou of stated pairs", "[nn][box_iou]") {
@@ -49,14 +51,14 @@ TEST_CASE("box_iou CPU kernel equals the generic path", "[nn][box_iou]") {
 }
 
 TEST_CASE("box_iou switches to the differentiable path when a gradient is needed", "[nn][box_iou]") {
-  CHECK(detlab::ops::box_iou_uses_cpu_kernel(at::zeros({2, 4}), at::zeros({3, 4})));
+  CHECK(detlab::box_iou_uses_cpu_kernel(at::zeros({2, 4}), at::zeros({3, 4})));
   const at::Tensor a = at::tensor({0.f, 0.f, 2.f, 2.f}).view({1, 4}).requires_grad_(true);
   const at::Tensor b = at::tensor({1.f, 1.f, 3.f, 3.f}).view({1, 4});
-  CHECK_FALSE(detlab::ops::box_iou_uses_cpu_kernel(a, b));
+  CHECK_FALSE(detlab::box_iou_uses_cpu_kernel(a, b));
   box_iou(a, b).sum().backward();
   // inter = (x2 - 1)(y2 - 1), union = x2 y2 + 4 - inter; at x2 = y2 = 2: d(iou)/dx2 = (1 * 7 - 1 * 1) / 7^2.
   CHECK(a.grad()[0][2].item<float>() == Approx(6.0 / 49));
-  CHECK_FALSE(detlab::ops::box_iou_uses_cpu_kernel(at::zeros({2, 4}, at::kInt), at::zeros({3, 4}, at::kInt)));
+  CHECK_FALSE(detlab::box_iou_uses_cpu_kernel(at::zeros({2, 4}, at::kInt), at::zeros({3, 4}, at::kInt)));
 }
 
 TEST_CASE("box_iou and generalized_box_iou match torchvision", "[nn][box_iou][torchvision]") {

@@ -15,12 +15,14 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::ops::batched_nms;
-using detlab::ops::batched_nms_cpu;
-using detlab::ops::batched_nms_generic;
-using detlab::ops::nms;
-using detlab::ops::nms_cpu;
-using detlab::ops::nms_generic;
+using namespace detlab;
+
+using detlab::batched_nms;
+using detlab::batched_nms_cpu;
+using detlab::batched_nms_generic;
+using detlab::nms;
+using detlab::nms_cpu;
+using detlab::nms_generic;
 
 namespace {
 
@@ -102,8 +104,8 @@ TEST_CASE("nms compares the IoU with the threshold in double, as torchvision", "
   REQUIRE(static_cast<double>(7.f / 10.f) < 0.7);
   CHECK(to_vector(nms_cpu(boxes7, scores, 0.7)) == std::vector<int64_t>{0, 1});
   CHECK(to_vector(nms_generic(boxes7, scores, 0.7)) == std::vector<int64_t>{0, 1});
-  CHECK(detlab::ops::nms_threshold_in(at::kFloat, 0.3) < 0.3);
-  CHECK(detlab::ops::nms_threshold_in(at::kDouble, 0.3) == 0.3);
+  CHECK(detlab::nms_threshold_in(at::kFloat, 0.3) < 0.3);
+  CHECK(detlab::nms_threshold_in(at::kDouble, 0.3) == 0.3);
 }
 
 TEST_CASE("nms CPU kernel and generic path equal the reference loop", "[nn][nms]") {

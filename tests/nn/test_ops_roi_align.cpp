@@ -11,11 +11,13 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::ops::roi_align;
-using detlab::ops::roi_align_cpu;
-using detlab::ops::roi_align_generic;
-using detlab::ops::RoiAlignOptions;
-using detlab::ops::RoiLayout;
+using namespace detlab;
+
+using detlab::roi_align;
+using detlab::roi_align_cpu;
+using detlab::roi_align_generic;
+using detlab::RoiAlignOptions;
+using detlab::RoiLayout;
 using detlab::test::max_abs_diff;
 
 namespace {

@@ -11,12 +11,14 @@
 // Catch2 after the torch headers: c10 defines a glog-style CHECK(cond) that must not replace Catch2's.
 #include <catch2/catch.hpp>
 
-using detlab::ops::roi_pool;
-using detlab::ops::roi_pool_cpu;
-using detlab::ops::roi_pool_forward_cpu;
-using detlab::ops::roi_pool_generic;
-using detlab::ops::RoiLayout;
-using detlab::ops::RoiPoolOptions;
+using namespace detlab;
+
+using detlab::roi_pool;
+using detlab::roi_pool_cpu;
+using detlab::roi_pool_forward_cpu;
+using detlab::roi_pool_generic;
+using detlab::RoiLayout;
+using detlab::RoiPoolOptions;
 using detlab::test::max_abs_diff;
 
 namespace {

@@ -39,8 +39,8 @@ TEST_CASE("retinanet anchors: torchvision's sizes, 9 per location", "[nn][retina
   CHECK(o.sizes[2] == std::vector<double>{128, 161, 203});
   CHECK(o.sizes[3] == std::vector<double>{256, 322, 406});
   CHECK(o.sizes[4] == std::vector<double>{512, 645, 812});
-  CHECK(nn::AnchorGenerator(o).num_anchors_per_location() == std::vector<int64_t>(5, 9));
-  CHECK(nn::AnchorGenerator(retinanet_anchors({32, 64}, 1, {1.0})).num_anchors_per_location() ==
+  CHECK(AnchorGenerator(o).num_anchors_per_location() == std::vector<int64_t>(5, 9));
+  CHECK(AnchorGenerator(retinanet_anchors({32, 64}, 1, {1.0})).num_anchors_per_location() ==
         std::vector<int64_t>{1, 1});
 }
 
@@ -71,7 +71,7 @@ TEST_CASE("retinanet loss: focal loss over non-ignored anchors / #foreground, L1
   const torch::Tensor matched = torch::tensor({0, -1, -2, 1}, torch::kLong);
   RetinaNetOptions o;
   o.num_classes = 2;
-  const auto l = retinanet_loss(logits, deltas, anchors, {t}, {matched}, nn::BoxCoder(), o);
+  const auto l = retinanet_loss(logits, deltas, anchors, {t}, {matched}, BoxCoder(), o);
   auto fl = [](double x, double y) {  // sigmoid focal loss, alpha 0.25, gamma 2
     const double p = 1 / (1 + std::exp(-x));
     const double ce = -(y * std::log(p) + (1 - y) * std::log(1 - p));
@@ -126,9 +126,9 @@ TEST_CASE("retinanet_resnet50_fpn matches torchvision (state_dict, FPN, head, de
 
   const NetTarget t{in.at("gt_boxes"), in.at("gt_labels")};
   const torch::Tensor anchors = torch::cat(out.anchors);
-  const torch::Tensor matched = nn::Matcher(o.matcher)(ops::box_iou(t.boxes, anchors));
+  const torch::Tensor matched = Matcher(o.matcher)(box_iou(t.boxes, anchors));
   const auto losses = retinanet_loss(expected.at("cls_logits"), expected.at("bbox_regression"), anchors, {t},
-                                     {matched}, nn::BoxCoder(o.box_weights), o);
+                                     {matched}, BoxCoder(o.box_weights), o);
   CHECK(losses.at("bbox_regression").item<double>() ==
         Approx(expected.at("loss_bbox_regression").item<double>()).epsilon(1e-5));
   CHECK(losses.at("classification").item<double>() ==

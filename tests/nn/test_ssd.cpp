@@ -61,9 +61,9 @@ void check_ssd_parity(Ssd& model, const std::string& fixture) {
 
   // The loss on torchvision's head outputs for the fixture's ground truth.
   const torch::Tensor gt = in.at("gt_boxes"), labels = in.at("gt_labels");
-  const auto matched = nn::ssd_match(gt, out.anchors, model.options().iou_thresh);
-  const auto losses = nn::ssd_loss(expected.at("cls_logits"), expected.at("bbox_regression"), out.anchors, {gt},
-                                   {labels}, {matched}, nn::BoxCoder(model.options().box_weights), model.options().loss);
+  const auto matched = ssd_match(gt, out.anchors, model.options().iou_thresh);
+  const auto losses = ssd_loss(expected.at("cls_logits"), expected.at("bbox_regression"), out.anchors, {gt},
+                                   {labels}, {matched}, BoxCoder(model.options().box_weights), model.options().loss);
   CHECK(losses.at("bbox_regression").item<double>() ==
         Approx(expected.at("loss_bbox_regression").item<double>()).epsilon(1e-5));
   CHECK(losses.at("classification").item<double>() ==
@@ -73,10 +73,10 @@ void check_ssd_parity(Ssd& model, const std::string& fixture) {
 }  // namespace
 
 TEST_CASE("default boxes: a hand-computed map, counts per location", "[nn][ssd]") {
-  nn::DefaultBoxOptions o;
+  DefaultBoxOptions o;
   o.aspect_ratios = {{4}};
   o.scales = {0.5, 0.5};  // s' = sqrt(0.5 * 0.5) = 0.5
-  nn::DefaultBoxGenerator gen(o);
+  DefaultBoxGenerator gen(o);
   REQUIRE(gen.num_anchors_per_location() == std::vector<int64_t>{4});
   // One 1 x 2 map on a 100 (h) x 200 (w) image: centres (50, 50) and (150, 50).
   const torch::Tensor b = gen.boxes({{1, 2}}, {100, 200});
@@ -92,9 +92,9 @@ TEST_CASE("default boxes: a hand-computed map, counts per location", "[nn][ssd]"
                                                 {125.f, 0.f, 175.f, 100.f}});
   CHECK(torch::allclose(b, expected));
   // Scales from min / max: the paper's s_min 0.2 .. s_max 0.9 over 6 maps, plus 1.0.
-  nn::DefaultBoxOptions p;
+  DefaultBoxOptions p;
   p.aspect_ratios.assign(6, {2, 3});
-  const nn::DefaultBoxGenerator paper(p);
+  const DefaultBoxGenerator paper(p);
   REQUIRE(paper.scales().size() == 7);
   CHECK(paper.scales()[0] == Approx(0.2));
   CHECK(paper.scales()[1] == Approx(0.34));
@@ -108,9 +108,9 @@ TEST_CASE("ssd_match: IoU >= 0.5 plus each ground truth's best box, however low"
                                                {50.f, 50.f, 60.f, 60.f}, {100.f, 100.f, 200.f, 200.f}});
   // gt 0 overlaps anchors 0 (1.0) and 1 (IoU 10/12); gt 1 overlaps nothing above 0.5 but anchor 3 most.
   const torch::Tensor gt = torch::tensor({{0.f, 0.f, 10.f, 10.f}, {100.f, 100.f, 120.f, 120.f}});
-  const torch::Tensor m = nn::ssd_match(gt, anchors, 0.5);
+  const torch::Tensor m = ssd_match(gt, anchors, 0.5);
   CHECK(torch::equal(m, torch::tensor({0, 0, -1, 1}, torch::kLong)));
-  CHECK(torch::equal(nn::ssd_match(torch::zeros({0, 4}), anchors, 0.5), torch::full({4}, -1, torch::kLong)));
+  CHECK(torch::equal(ssd_match(torch::zeros({0, 4}), anchors, 0.5), torch::full({4}, -1, torch::kLong)));
 }
 
 TEST_CASE("ssd_loss: hand-checked hard-negative mining at 3:1", "[nn][ssd]") {
@@ -123,9 +123,9 @@ TEST_CASE("ssd_loss: hand-checked hard-negative mining at 3:1", "[nn][ssd]") {
       torch::tensor({{0.f, 1.f}, {0.f, -3.f}, {0.f, -2.f}, {0.f, -1.f}, {0.f, 0.f}, {0.f, 1.f}}).unsqueeze(0);
   const torch::Tensor deltas = torch::zeros({1, 6, 4});
   const torch::Tensor gt = torch::tensor({{0.f, 0.f, 10.f, 10.f}});
-  const torch::Tensor matched = nn::ssd_match(gt, anchors, 0.5);
-  const auto l = nn::ssd_loss(logits, deltas, anchors, {gt}, {torch::tensor({1}, torch::kLong)}, {matched},
-                              nn::BoxCoder({10, 10, 5, 5}));
+  const torch::Tensor matched = ssd_match(gt, anchors, 0.5);
+  const auto l = ssd_loss(logits, deltas, anchors, {gt}, {torch::tensor({1}, torch::kLong)}, {matched},
+                              BoxCoder({10, 10, 5, 5}));
   auto ce = [](double bg, double fg, int target) {
     const double lse = std::log(std::exp(bg) + std::exp(fg));
     return lse - (target == 0 ? bg : fg);
@@ -144,15 +144,15 @@ TEST_CASE("ssd post-processing: single-pass CPU selection equals torchvision's p
   }();
   for (double thresh : {0.01, 0.2}) {
     for (int64_t topk : {400, 7}) {
-      nn::SsdPostprocessOptions o;
+      SsdPostprocessOptions o;
       o.score_thresh = thresh;
       o.topk_candidates = topk;
       o.detections_per_img = 50;
       const torch::Tensor logits = torch::randn({2, a, c}) * 3;
       const torch::Tensor deltas = torch::randn({2, a, 4}) * 0.5;
-      const nn::BoxCoder coder({10, 10, 5, 5});
-      const auto fast = nn::ssd_postprocess(logits, deltas, anchors, {{300, 300}, {250, 280}}, coder, o);
-      const auto ref = nn::ssd_postprocess_reference(logits, deltas, anchors, {{300, 300}, {250, 280}}, coder, o);
+      const BoxCoder coder({10, 10, 5, 5});
+      const auto fast = ssd_postprocess(logits, deltas, anchors, {{300, 300}, {250, 280}}, coder, o);
+      const auto ref = ssd_postprocess_reference(logits, deltas, anchors, {{300, 300}, {250, 280}}, coder, o);
       for (size_t i = 0; i < 2; ++i) {
         INFO("threshold " << thresh << ", top-k " << topk << ", image " << i);
         REQUIRE(fast[i].scores.size(0) > 0);

@@ -14,8 +14,6 @@
 #include "nn/heads/yolo_loss.h"
 
 using namespace detlab;
-using nn::YoloTarget;
-using nn::YoloV1LossOptions;
 
 namespace {
 
@@ -100,24 +98,24 @@ YoloTarget target(std::vector<float> boxes, std::vector<int64_t> labels) {
 
 TEST_CASE("yolo v1 head gives S x S x (5B + C) with conv and fully connected predictors", "[nn][yolo]") {
   torch::manual_seed(0);
-  nn::YoloV1HeadOptions o;
+  YoloV1HeadOptions o;
   o.in_channels = 8;
   o.grid_size = 5;
   o.num_boxes = 2;
   o.num_classes = 3;
   o.hidden_channels = 16;
   SECTION("conv head on a larger map (pooled to the grid)") {
-    nn::YoloV1Head head(o);
+    YoloV1Head head(o);
     CHECK(head->forward(torch::randn({2, 8, 10, 10})).sizes() == torch::IntArrayRef({2, 5, 5, 13}));
   }
   SECTION("fully connected head (the paper's)") {
     o.fc_hidden = 32;
-    nn::YoloV1Head head(o);
+    YoloV1Head head(o);
     CHECK(head->forward(torch::randn({2, 8, 5, 5})).sizes() == torch::IntArrayRef({2, 5, 5, 13}));
     CHECK(head->cell_channels() == 13);
   }
   o.num_boxes = 0;
-  CHECK_THROWS(nn::YoloV1Head(o));
+  CHECK_THROWS(YoloV1Head(o));
 }
 
 TEST_CASE("yolo v1 targets: the cell of the centre, the best-IoU predictor, offsets and square roots", "[nn][yolo]") {
@@ -127,7 +125,7 @@ TEST_CASE("yolo v1 targets: the cell of the centre, the best-IoU predictor, offs
   pred[0][1][0].slice(0, 0, 5) = torch::tensor({0.9f, 0.9f, 0.1f, 0.1f, 0.f});
   pred[0][1][0].slice(0, 5, 10) = torch::tensor({0.5f, 0.5f, std::sqrt(0.4f), std::sqrt(0.4f), 0.f});
   const std::vector<YoloTarget> t = {target({0.05f, 0.55f, 0.45f, 0.95f}, {2})};
-  const nn::YoloV1Targets y = nn::build_yolo_v1_targets(pred, t, 2, {});
+  const YoloV1Targets y = build_yolo_v1_targets(pred, t, 2, {});
   CHECK(y.responsible[0][1][0][1].item<float>() == 1.f);
   CHECK(y.responsible.sum().item<float>() == 1.f);
   CHECK(y.object_cell.sum().item<float>() == 1.f);
@@ -144,7 +142,7 @@ TEST_CASE("yolo v1 targets: the cell of the centre, the best-IoU predictor, offs
   YoloV1LossOptions no_rescore;
   no_rescore.rescore = false;
   pred[0][1][0][7] = 0.3f;  // the predicted box no longer matches perfectly: the target stays 1 without rescore
-  CHECK(nn::build_yolo_v1_targets(pred, t, 2, no_rescore).confidence[0][1][0][1].item<float>() == 1.f);
+  CHECK(build_yolo_v1_targets(pred, t, 2, no_rescore).confidence[0][1][0][1].item<float>() == 1.f);
 }
 
 TEST_CASE("yolo v1 targets: two objects in one cell", "[nn][yolo]") {
@@ -152,7 +150,7 @@ TEST_CASE("yolo v1 targets: two objects in one cell", "[nn][yolo]") {
   // Both centres in cell (0, 0); the first is larger.
   const std::vector<YoloTarget> t = {target({0.0f, 0.0f, 0.4f, 0.4f, 0.1f, 0.1f, 0.3f, 0.2f}, {0, 1})};
   SECTION("the paper: one object per cell, the larger one") {
-    const nn::YoloV1Targets y = nn::build_yolo_v1_targets(pred, t, 2, {});
+    const YoloV1Targets y = build_yolo_v1_targets(pred, t, 2, {});
     CHECK(y.dropped == 1);
     CHECK(y.responsible.sum().item<float>() == 1.f);
     CHECK(y.classes[0][0][0][0].item<float>() == 1.f);
@@ -162,7 +160,7 @@ TEST_CASE("yolo v1 targets: two objects in one cell", "[nn][yolo]") {
   SECTION("one object per predictor, mixed class distribution") {
     YoloV1LossOptions o;
     o.one_object_per_cell = false;
-    const nn::YoloV1Targets y = nn::build_yolo_v1_targets(pred, t, 2, o);
+    const YoloV1Targets y = build_yolo_v1_targets(pred, t, 2, o);
     CHECK(y.dropped == 0);
     CHECK(y.responsible[0][0][0][0].item<float>() == 1.f);
     CHECK(y.responsible[0][0][0][1].item<float>() == 1.f);
@@ -196,8 +194,8 @@ TEST_CASE("yolo v1 loss equals the naive per-cell reference on random data", "[n
         YoloV1LossOptions o;
         o.one_object_per_cell = one;
         o.rescore = rescore;
-        const auto y = nn::build_yolo_v1_targets(pred, targets, B, o);
-        const auto loss = nn::yolo_v1_loss(pred, y, B, o);
+        const auto y = build_yolo_v1_targets(pred, targets, B, o);
+        const auto loss = yolo_v1_loss(pred, y, B, o);
         const auto ref = naive_loss(pred, targets, B, o);
         INFO("rep " << rep << " one_object_per_cell " << one << " rescore " << rescore);
         CHECK(loss.at("loss_coord").item<double>() == Approx(ref[0]).epsilon(1e-5).margin(1e-6));
@@ -211,8 +209,8 @@ TEST_CASE("yolo v1 loss equals the naive per-cell reference on random data", "[n
 TEST_CASE("yolo v1 loss: gradients reach only what the paper's terms touch", "[nn][yolo]") {
   const torch::Tensor pred = torch::zeros({1, 2, 2, 2 * 5 + 2}).requires_grad_(true);
   const std::vector<YoloTarget> t = {target({0.6f, 0.6f, 0.9f, 0.9f}, {1})};  // cell (1, 1)
-  const auto y = nn::build_yolo_v1_targets(pred, t, 2, {});
-  const auto loss = nn::yolo_v1_loss(pred, y, 2, {});
+  const auto y = build_yolo_v1_targets(pred, t, 2, {});
+  const auto loss = yolo_v1_loss(pred, y, 2, {});
   (loss.at("loss_coord") + loss.at("loss_obj") + loss.at("loss_noobj") + loss.at("loss_class")).backward();
   const torch::Tensor g = pred.grad()[0];
   // Empty cells: class outputs and box coordinates get no gradient.

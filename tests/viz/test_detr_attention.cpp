@@ -75,7 +75,7 @@ TEST_CASE("detr attention maps are the recorded rows of the objects' queries and
   CHECK(a.points[1].token == 11);
 
   // The maps are the attention rows: with the model's own recording, the decoder row of the best query.
-  nn::Transformer& tr = detr->transformer();
+  Transformer& tr = detr->transformer();
   tr.set_record_attention(true);
   {
     torch::NoGradGuard g;

@@ -19,11 +19,11 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 
 }  // namespace
 
-nn::AnchorGeneratorOptions retinanet_anchors(const std::vector<double>& base_sizes, int scales_per_octave,
+AnchorGeneratorOptions retinanet_anchors(const std::vector<double>& base_sizes, int scales_per_octave,
                                              const std::vector<double>& aspect_ratios) {
   TORCH_CHECK(!base_sizes.empty() && scales_per_octave >= 1 && !aspect_ratios.empty(),
               "retinanet_anchors: need base sizes, scales_per_octave >= 1 and aspect ratios");
-  nn::AnchorGeneratorOptions o;
+  AnchorGeneratorOptions o;
   o.sizes.clear();
   for (double x : base_sizes) {
     std::vector<double> level;
@@ -100,12 +100,12 @@ std::vector<NetDetections> RetinaNet::postprocess(const Outputs& out, const std:
       const torch::Tensor anchor_idx = torch::div(idx, k, "floor");
       torch::Tensor b = coder_.decode_single(out.head.bbox_regression[l][n].index_select(0, anchor_idx),
                                              out.anchors[l].index_select(0, anchor_idx));
-      boxes.push_back(ops::clip_boxes_to_image(b, image_sizes[i][0], image_sizes[i][1]));
+      boxes.push_back(clip_boxes_to_image(b, image_sizes[i][0], image_sizes[i][1]));
       scores.push_back(std::get<0>(top));
       labels.push_back(torch::remainder(idx, k));
     }
     const torch::Tensor b = torch::cat(boxes), s = torch::cat(scores), lab = torch::cat(labels);
-    torch::Tensor keep = ops::batched_nms(b, s, lab, options_.nms_thresh);
+    torch::Tensor keep = batched_nms(b, s, lab, options_.nms_thresh);
     keep = keep.slice(0, 0, std::min<int64_t>(keep.size(0), options_.detections_per_img));
     dets.push_back({b.index_select(0, keep), s.index_select(0, keep), lab.index_select(0, keep)});
   }
@@ -131,7 +131,7 @@ std::map<std::string, torch::Tensor> RetinaNet::losses(const torch::Tensor& imag
   (void)image_sizes;  // anchors cover the padded tensor, as in torchvision
   const Outputs out = forward(images);
   const torch::Tensor anchors = torch::cat(out.anchors);
-  const nn::Matcher matcher(options_.matcher);
+  const Matcher matcher(options_.matcher);
   std::vector<NetTarget> t;
   std::vector<torch::Tensor> matched;
   for (const NetTarget& target : targets) {
@@ -139,7 +139,7 @@ std::map<std::string, torch::Tensor> RetinaNet::losses(const torch::Tensor& imag
     if (t.back().boxes.size(0) == 0) {
       matched.push_back(torch::full({anchors.size(0)}, -1, anchors.options().dtype(torch::kLong)));
     } else {
-      matched.push_back(matcher(ops::box_iou(t.back().boxes, anchors)));
+      matched.push_back(matcher(box_iou(t.back().boxes, anchors)));
     }
   }
   return retinanet_loss(torch::cat(out.head.cls_logits, 1), torch::cat(out.head.bbox_regression, 1), anchors, t,

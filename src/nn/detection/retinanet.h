@@ -21,18 +21,18 @@ namespace detlab {
 /// RetinaNet's anchors (paper, section 4 "Anchors"): on level l, sizes base_sizes[l] * 2^(i / scales_per_octave)
 /// for i < scales_per_octave, truncated to integers as torchvision's int(x * 2 ** (i / 3)), times the aspect ratios.
 /// Defaults: 32..512 on P3..P7, 3 scales, ratios {0.5, 1, 2} -> 9 anchors per location.
-nn::AnchorGeneratorOptions retinanet_anchors(const std::vector<double>& base_sizes = {32, 64, 128, 256, 512},
+AnchorGeneratorOptions retinanet_anchors(const std::vector<double>& base_sizes = {32, 64, 128, 256, 512},
                                              int scales_per_octave = 3,
                                              const std::vector<double>& aspect_ratios = {0.5, 1.0, 2.0});
 
 struct RetinaNetOptions {
   int64_t num_classes = 0;                          // sigmoid columns (torchvision's COCO models: 91)
-  nn::AnchorGeneratorOptions anchors = retinanet_anchors();
+  AnchorGeneratorOptions anchors = retinanet_anchors();
   int64_t head_convs = 4;                           // per subnet (paper: 4)
   double prior_probability = 0.01;                  // pi (paper, section 4.1)
   NormSpec head_norm{NormKind::kNone};              // v1 head: no normalisation
-  nn::MatcherOptions matcher{0.5, 0.4, true};       // IoU >= 0.5 foreground, < 0.4 background (section 4)
-  nn::FocalLossOptions focal{0.25, 2.0};            // alpha, gamma (paper's best, Table 1)
+  MatcherOptions matcher{0.5, 0.4, true};       // IoU >= 0.5 foreground, < 0.4 background (section 4)
+  FocalLossOptions focal{0.25, 2.0};            // alpha, gamma (paper's best, Table 1)
   enum class BoxLoss { kL1, kSmoothL1, kGiou };
   BoxLoss box_loss = BoxLoss::kL1;                  // torchvision v1's default ("l1")
   double smooth_l1_beta = 1.0 / 9.0;                // kSmoothL1: Detectron's RetinaNet value (0.11)
@@ -45,7 +45,7 @@ struct RetinaNetOptions {
 
 /// What this represents: torchvision.models.detection.RetinaNet without its transform: `backbone` (any Backbone
 /// whose maps, ordered by stride, all have the same channels; BackboneWithFpn over ResNet-50 with P6/P7 for
-/// retinanet_resnet50_fpn), `head` (RetinaNetHead), anchors (nn::AnchorGenerator), matching (nn::Matcher),
+/// retinanet_resnet50_fpn), `head` (RetinaNetHead), anchors (AnchorGenerator), matching (Matcher),
 /// sigmoid focal loss normalised by the number of foreground anchors, L1 box loss, and post-processing exactly
 /// as torchvision's. State dict keys equal torchvision's. Labels 0..num_classes-1 are the logit columns.
 /// Thread safety: one forward at a time.
@@ -79,20 +79,20 @@ class RetinaNet : public DetectionModel {
   std::shared_ptr<Backbone> backbone_;
   std::vector<std::string> map_names_;
   RetinaNetHead head_{nullptr};
-  nn::AnchorGenerator anchors_;
-  nn::BoxCoder coder_;
+  AnchorGenerator anchors_;
+  BoxCoder coder_;
 };
 
 /*  The RetinaNet objective for one batch (torchvision's RetinaNetHead.compute_loss):
       classification  = mean over images of sum focal(logits, one-hot) over anchors not between thresholds
                         / max(1, #foreground of the image)
       bbox_regression = mean over images of sum box loss over foreground anchors / max(1, #foreground).
-    requires: cls_logits N x A x K, bbox_regression N x A x 4, anchors A x 4, matched[i] A (nn::Matcher output),
+    requires: cls_logits N x A x K, bbox_regression N x A x 4, anchors A x 4, matched[i] A (Matcher output),
               labels[i] in [0, K).  */
 std::map<std::string, torch::Tensor> retinanet_loss(const torch::Tensor& cls_logits,
                                                     const torch::Tensor& bbox_regression, const torch::Tensor& anchors,
                                                     const std::vector<NetTarget>& targets,
                                                     const std::vector<torch::Tensor>& matched,
-                                                    const nn::BoxCoder& coder, const RetinaNetOptions& options);
+                                                    const BoxCoder& coder, const RetinaNetOptions& options);
 
 }  // namespace detlab

@@ -11,15 +11,15 @@ std::map<std::string, torch::Tensor> retinanet_loss(const torch::Tensor& cls_log
                                                     const torch::Tensor& bbox_regression, const torch::Tensor& anchors,
                                                     const std::vector<NetTarget>& targets,
                                                     const std::vector<torch::Tensor>& matched,
-                                                    const nn::BoxCoder& coder, const RetinaNetOptions& o) {
+                                                    const BoxCoder& coder, const RetinaNetOptions& o) {
   const int64_t n = cls_logits.size(0);
   TORCH_CHECK(static_cast<int64_t>(targets.size()) == n && matched.size() == targets.size(), "retinanet_loss: ", n,
               " images, ", targets.size(), " targets, ", matched.size(), " matches");
   TORCH_CHECK(bbox_regression.size(1) == cls_logits.size(1) && anchors.size(0) == cls_logits.size(1),
               "retinanet_loss: logits ", cls_logits.sizes(), ", deltas ", bbox_regression.sizes(), ", anchors ",
               anchors.sizes());
-  nn::FocalLossOptions focal = o.focal;
-  focal.reduction = nn::Reduction::kSum;
+  FocalLossOptions focal = o.focal;
+  focal.reduction = Reduction::kSum;
   torch::Tensor cls_total, box_total;
   for (int64_t i = 0; i < n; ++i) {
     const torch::Tensor& m = matched[static_cast<size_t>(i)];
@@ -31,8 +31,8 @@ std::map<std::string, torch::Tensor> retinanet_loss(const torch::Tensor& cls_log
     // One-hot targets of the foreground anchors; anchors between the thresholds (-2) are left out.
     torch::Tensor onehot = torch::zeros_like(cls_logits[i]);
     onehot.index_put_({fg, targets[i].labels.index_select(0, gt_idx)}, 1.0);
-    const torch::Tensor valid = m != nn::Matcher::kBetweenThresholds;
-    const torch::Tensor cls = nn::sigmoid_focal_loss(cls_logits[i].index({valid}), onehot.index({valid}), focal) / num_fg;
+    const torch::Tensor valid = m != Matcher::kBetweenThresholds;
+    const torch::Tensor cls = sigmoid_focal_loss(cls_logits[i].index({valid}), onehot.index({valid}), focal) / num_fg;
 
     const torch::Tensor gt = targets[i].boxes.index_select(0, gt_idx);
     const torch::Tensor deltas = bbox_regression[i].index_select(0, fg);
@@ -43,10 +43,10 @@ std::map<std::string, torch::Tensor> retinanet_loss(const torch::Tensor& cls_log
         box = (deltas - coder.encode_single(gt, a)).abs().sum();  // F.l1_loss(reduction="sum")
         break;
       case RetinaNetOptions::BoxLoss::kSmoothL1:
-        box = nn::smooth_l1_loss(deltas, coder.encode_single(gt, a), o.smooth_l1_beta, nn::Reduction::kSum);
+        box = detlab::smooth_l1_loss(deltas, coder.encode_single(gt, a), o.smooth_l1_beta, Reduction::kSum);
         break;
       case RetinaNetOptions::BoxLoss::kGiou:
-        box = nn::generalized_box_iou_loss(coder.decode_single(deltas, a), gt, nn::Reduction::kSum);
+        box = generalized_box_iou_loss(coder.decode_single(deltas, a), gt, Reduction::kSum);
         break;
     }
     box = box / num_fg;

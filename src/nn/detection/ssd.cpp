@@ -18,14 +18,14 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 SsdOptions ssd300_options(int64_t num_classes) {
   SsdOptions o;
   o.num_classes = num_classes;
-  o.anchors = nn::ssd300_default_boxes();
+  o.anchors = ssd300_default_boxes();
   return o;
 }
 
 SsdOptions ssdlite320_options(int64_t num_classes) {
   SsdOptions o;
   o.num_classes = num_classes;
-  o.anchors = nn::ssdlite320_default_boxes();
+  o.anchors = ssdlite320_default_boxes();
   o.head = SsdHeadOptions::Kind::kLite;
   o.post.score_thresh = 0.001;  // torchvision's ssdlite320 defaults (COCO evaluation keeps low scores)
   o.post.nms_thresh = 0.55;
@@ -68,7 +68,7 @@ Ssd::Outputs Ssd::forward(const torch::Tensor& images, NetTimes* times) {
 }
 
 std::vector<NetDetections> Ssd::postprocess(const Outputs& out, const std::vector<ImageSize>& image_sizes) const {
-  return nn::ssd_postprocess(out.head.cls_logits, out.head.bbox_regression, out.anchors, image_sizes, coder_,
+  return ssd_postprocess(out.head.cls_logits, out.head.bbox_regression, out.anchors, image_sizes, coder_,
                              options_.post);
 }
 
@@ -99,9 +99,9 @@ std::map<std::string, torch::Tensor> Ssd::losses(const torch::Tensor& images, co
     const torch::Tensor b = t.boxes.to(images.device(), torch::kFloat);
     boxes.push_back(b);
     labels.push_back(t.labels.to(images.device(), torch::kLong) + 1);  // background is column 0
-    matched.push_back(nn::ssd_match(b, out.anchors, options_.iou_thresh));
+    matched.push_back(ssd_match(b, out.anchors, options_.iou_thresh));
   }
-  return nn::ssd_loss(out.head.cls_logits, out.head.bbox_regression, out.anchors, boxes, labels, matched, coder_,
+  return ssd_loss(out.head.cls_logits, out.head.bbox_regression, out.anchors, boxes, labels, matched, coder_,
                       options_.loss);
 }
 

@@ -20,12 +20,12 @@ namespace detlab {
 
 struct SsdOptions {
   int64_t num_classes = 0;                 // object classes; the network adds background as column 0
-  nn::DefaultBoxOptions anchors;           // one aspect-ratio list per backbone map
+  DefaultBoxOptions anchors;           // one aspect-ratio list per backbone map
   SsdHeadOptions::Kind head = SsdHeadOptions::Kind::kConv;
   NormSpec head_norm{NormKind::kBatchNorm, 0.001, 0.03};  // kLite's BatchNorm (torchvision's SSDlite values)
   double iou_thresh = 0.5;                 // matching threshold (paper, section 2.2 "Matching strategy")
-  nn::SsdLossOptions loss;                 // 3:1 hard negatives, smooth L1
-  nn::SsdPostprocessOptions post;          // score threshold, top-k, NMS, detections per image
+  SsdLossOptions loss;                 // 3:1 hard negatives, smooth L1
+  SsdPostprocessOptions post;          // score threshold, top-k, NMS, detections per image
   std::array<double, 4> box_weights = {10.0, 10.0, 5.0, 5.0};  // torchvision SSD (the paper's variances 0.1 / 0.2)
   SsdAugmentOptions augment;               // training only; off by default (torchvision's SSD has none in the model)
 };
@@ -65,7 +65,7 @@ class Ssd : public DetectionModel {
 
   const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
   const SsdHead& head() const { return head_; }
-  const nn::DefaultBoxGenerator& anchor_generator() const { return anchors_; }
+  const DefaultBoxGenerator& anchor_generator() const { return anchors_; }
   const SsdOptions& options() const { return options_; }
 
  private:
@@ -73,8 +73,8 @@ class Ssd : public DetectionModel {
   std::shared_ptr<Backbone> backbone_;
   std::vector<std::string> map_names_;
   SsdHead head_{nullptr};
-  nn::DefaultBoxGenerator anchors_;
-  nn::BoxCoder coder_;
+  DefaultBoxGenerator anchors_;
+  BoxCoder coder_;
 };
 
 }  // namespace detlab

@@ -10,13 +10,13 @@
 #include "nn/modeling/matcher.h"
 #include "nn/ops/box_iou.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 torch::Tensor ssd_match(const torch::Tensor& gt_boxes, const torch::Tensor& anchors, double iou_thresh) {
   TORCH_CHECK(gt_boxes.dim() == 2 && gt_boxes.size(1) == 4 && anchors.dim() == 2 && anchors.size(1) == 4,
               "ssd_match: boxes must be M x 4 and A x 4, got ", gt_boxes.sizes(), " and ", anchors.sizes());
   if (gt_boxes.size(0) == 0) return torch::full({anchors.size(0)}, -1, anchors.options().dtype(torch::kLong));
-  const torch::Tensor quality = ops::box_iou(gt_boxes, anchors);  // M x A
+  const torch::Tensor quality = box_iou(gt_boxes, anchors);  // M x A
   torch::Tensor matches = Matcher(MatcherOptions{iou_thresh, iou_thresh, false})(quality);
   // Best default box of every ground truth, whatever its IoU (torchvision's SSDMatcher; the later ground truth
   // wins when two share a box, as index_put_ with duplicate indices does on the CPU).
@@ -46,7 +46,7 @@ std::map<std::string, torch::Tensor> ssd_loss(const torch::Tensor& cls_logits, c
     const torch::Tensor target =
         coder.encode_single(gt_boxes[i].index_select(0, fg_gt), anchors.index_select(0, fg));
     bbox_loss.push_back(
-        smooth_l1_loss(bbox_regression[i].index_select(0, fg), target, opts.smooth_l1_beta, Reduction::kSum));
+        detlab::smooth_l1_loss(bbox_regression[i].index_select(0, fg), target, opts.smooth_l1_beta, Reduction::kSum));
     torch::Tensor t = torch::zeros({a}, gt_labels[i].options());
     t.index_put_({fg}, gt_labels[i].index_select(0, fg_gt));
     cls_targets.push_back(t);
@@ -54,7 +54,8 @@ std::map<std::string, torch::Tensor> ssd_loss(const torch::Tensor& cls_logits, c
   const torch::Tensor targets = torch::stack(cls_targets);  // N x A
   CrossEntropyOptions ce;
   ce.reduction = Reduction::kNone;
-  const torch::Tensor cls_loss = cross_entropy_loss(cls_logits.reshape({-1, c}), targets.view(-1), ce).view({n, a});
+  const torch::Tensor cls_loss =
+      detlab::cross_entropy_loss(cls_logits.reshape({-1, c}), targets.view(-1), ce).view({n, a});
 
   // Hard negative mining: rank every anchor's loss within its image (positives pushed to the end with -inf)
   // and keep the negatives ranked below neg_to_pos x #positives of that image.
@@ -71,4 +72,4 @@ std::map<std::string, torch::Tensor> ssd_loss(const torch::Tensor& cls_logits, c
            (cls_loss.masked_select(foreground).sum() + cls_loss.masked_select(background).sum()) / denom}};
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

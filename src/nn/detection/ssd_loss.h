@@ -11,7 +11,7 @@
 
 #include "nn/modeling/box_coder.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 /// SSD's matching strategy (torchvision's SSDMatcher): every default box whose best IoU with a ground truth is
 /// >= iou_thresh is matched to that ground truth, and every ground truth is also matched to the default box it
@@ -40,4 +40,4 @@ std::map<std::string, torch::Tensor> ssd_loss(const torch::Tensor& cls_logits, c
                                               const std::vector<torch::Tensor>& matched, const BoxCoder& coder,
                                               const SsdLossOptions& opts = {});
 
-}  // namespace detlab::nn
+}  // namespace detlab

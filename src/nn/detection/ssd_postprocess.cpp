@@ -9,7 +9,7 @@
 #include "nn/ops/boxes.h"
 #include "nn/ops/nms.h"
 
-namespace detlab::nn {
+namespace detlab {
 namespace {
 
 void check_args(const torch::Tensor& cls_logits, const torch::Tensor& bbox_regression, const torch::Tensor& anchors,
@@ -24,7 +24,7 @@ void check_args(const torch::Tensor& cls_logits, const torch::Tensor& bbox_regre
 
 NetDetections finish(const torch::Tensor& boxes, const torch::Tensor& scores, const torch::Tensor& labels,
                      const SsdPostprocessOptions& opts) {
-  torch::Tensor keep = ops::batched_nms(boxes, scores, labels, opts.nms_thresh);
+  torch::Tensor keep = batched_nms(boxes, scores, labels, opts.nms_thresh);
   keep = keep.slice(0, 0, std::min<int64_t>(keep.size(0), opts.detections_per_img));
   return {boxes.index_select(0, keep), scores.index_select(0, keep), labels.index_select(0, keep)};
 }
@@ -77,7 +77,7 @@ std::vector<NetDetections> ssd_postprocess(const torch::Tensor& cls_logits, cons
     // Decode only the candidates: decoding is row-wise, so this equals decoding all boxes and indexing.
     torch::Tensor boxes = coder.decode_single(bbox_regression[static_cast<int64_t>(i)].index_select(0, idx),
                                               anchors.index_select(0, idx));
-    boxes = ops::clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
+    boxes = clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
     out.push_back(finish(boxes, torch::from_blob(score.data(), {n}, torch::kFloat).clone(),
                          torch::from_blob(label.data(), {n}, torch::kLong).clone(), opts));
   }
@@ -95,7 +95,7 @@ std::vector<NetDetections> ssd_postprocess_reference(const torch::Tensor& cls_lo
   std::vector<NetDetections> out;
   for (size_t i = 0; i < image_sizes.size(); ++i) {
     torch::Tensor boxes = coder.decode_single(bbox_regression[static_cast<int64_t>(i)], anchors);
-    boxes = ops::clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
+    boxes = clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
     const torch::Tensor scores = probs[static_cast<int64_t>(i)];
     std::vector<torch::Tensor> all_boxes, all_scores, all_labels;
     for (int64_t k = 1; k < c; ++k) {
@@ -113,4 +113,4 @@ std::vector<NetDetections> ssd_postprocess_reference(const torch::Tensor& cls_lo
   return out;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

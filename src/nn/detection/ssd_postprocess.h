@@ -10,7 +10,7 @@
 #include "nn/detection/detection_model.h"
 #include "nn/modeling/box_coder.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 struct SsdPostprocessOptions {
   double score_thresh = 0.01;       // torchvision SSD's default (SSDlite: 0.001)
@@ -38,4 +38,4 @@ std::vector<NetDetections> ssd_postprocess_reference(const torch::Tensor& cls_lo
                                                      const std::vector<ImageSize>& image_sizes, const BoxCoder& coder,
                                                      const SsdPostprocessOptions& opts);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -29,12 +29,12 @@ YoloV1::YoloV1(std::shared_ptr<Backbone> backbone, YoloV1Options opts) : opts_(s
   feature_ = opts_.feature.empty() ? features_by_stride(shapes).back() : opts_.feature;
   const auto it = shapes.find(feature_);
   TORCH_CHECK(it != shapes.end(), "YoloV1: the backbone has no output '", feature_, "'");
-  nn::YoloV1HeadOptions h = opts_.head;
+  YoloV1HeadOptions h = opts_.head;
   h.in_channels = it->second.channels;
   h.num_classes = opts_.num_classes;
   opts_.head = h;
   backbone_ = register_module("backbone", std::move(backbone));
-  head_ = register_module("head", nn::YoloV1Head(h));
+  head_ = register_module("head", YoloV1Head(h));
 }
 
 torch::Tensor YoloV1::forward(const torch::Tensor& images, NetTimes* times) {
@@ -73,7 +73,7 @@ YoloV1::Decoded YoloV1::decode(const torch::Tensor& pred, int64_t height, int64_
   const torch::Tensor w = boxes.select(-1, 2).pow(2) * width;
   const torch::Tensor h = boxes.select(-1, 3).pow(2) * height;
   torch::Tensor xyxy = torch::stack({cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2}, -1).reshape({s * s * b, 4});
-  xyxy = ops::clip_boxes_to_image(xyxy, height, width);
+  xyxy = clip_boxes_to_image(xyxy, height, width);
   const torch::Tensor confidence = boxes.select(-1, 4).reshape({s * s * b}).clamp(0, 1);
   const torch::Tensor class_prob =
       pred.index({"...", Slice(5 * b, torch::indexing::None)}).clamp(0, 1).unsqueeze(2).expand({s, s, b, c});
@@ -102,11 +102,11 @@ std::vector<NetDetections> YoloV1::detect(const torch::Tensor& images, const std
     const torch::Tensor labels = keep.remainder(c);
     torch::Tensor boxes = d.boxes.index_select(0, box_idx);
     // Boxes clipped to nothing (outside the image) cannot be detections.
-    const torch::Tensor valid = torch::nonzero(ops::box_area(boxes) > 0).squeeze(1);
+    const torch::Tensor valid = torch::nonzero(box_area(boxes) > 0).squeeze(1);
     boxes = boxes.index_select(0, valid);
     s = s.index_select(0, valid);
     torch::Tensor l = labels.index_select(0, valid);
-    torch::Tensor kept = ops::batched_nms(boxes, s, l, opts_.nms_iou);
+    torch::Tensor kept = batched_nms(boxes, s, l, opts_.nms_iou);
     if (kept.numel() > opts_.detections_per_img) kept = kept.slice(0, 0, opts_.detections_per_img);
     out.push_back({boxes.index_select(0, kept), s.index_select(0, kept), l.index_select(0, kept)});
   }
@@ -126,15 +126,15 @@ std::map<std::string, torch::Tensor> YoloV1::losses(const torch::Tensor& images,
     std::tie(input, boxes_px) = random_scale_translate(images, image_sizes, targets, opts_.augment);
   }
   const torch::Tensor pred = forward(input);
-  std::vector<nn::YoloTarget> yt;
+  std::vector<YoloTarget> yt;
   yt.reserve(boxes_px.size());
   for (size_t i = 0; i < boxes_px.size(); ++i) {
     const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
     const torch::Tensor boxes = boxes_px[i].boxes.to(torch::kCPU, torch::kFloat).reshape({-1, 4});
     yt.push_back({boxes / torch::tensor({w, h, w, h}, boxes.options()), boxes_px[i].labels});
   }
-  const nn::YoloV1Targets t = nn::build_yolo_v1_targets(pred, yt, opts_.head.num_boxes, opts_.loss);
-  return nn::yolo_v1_loss(pred, t, opts_.head.num_boxes, opts_.loss);
+  const YoloV1Targets t = build_yolo_v1_targets(pred, yt, opts_.head.num_boxes, opts_.loss);
+  return yolo_v1_loss(pred, t, opts_.head.num_boxes, opts_.loss);
 }
 
 }  // namespace detlab

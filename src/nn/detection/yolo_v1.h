@@ -17,8 +17,8 @@ namespace detlab {
 struct YoloV1Options {
   int64_t num_classes = 0;     // C
   std::string feature;         // backbone output the head reads; "" = the one of largest stride
-  nn::YoloV1HeadOptions head;  // grid_size (S), num_boxes (B), widths; in_channels / num_classes filled in
-  nn::YoloV1LossOptions loss;
+  YoloV1HeadOptions head;  // grid_size (S), num_boxes (B), widths; in_channels / num_classes filled in
+  YoloV1LossOptions loss;
   ScaleTranslateOptions augment;  // training only: the paper's random scaling and translation (up to 20%)
   double score_thresh = 0.01;    // class-specific confidence below this is dropped (low: AP integrates the tail)
   double nms_iou = 0.5;          // per-class NMS, as the paper's non-maximal suppression
@@ -65,7 +65,7 @@ class YoloV1 : public DetectionModel {
   YoloV1Options opts_;
   std::string feature_;
   std::shared_ptr<Backbone> backbone_;
-  nn::YoloV1Head head_{nullptr};
+  YoloV1Head head_{nullptr};
 };
 
 }  // namespace detlab

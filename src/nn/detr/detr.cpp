@@ -23,14 +23,14 @@ std::string deepest_feature(const Backbone& backbone) {
   return names.back();
 }
 
-nn::SetCriterionOptions criterion_options(const DetrOptions& o) {
-  nn::SetCriterionOptions c = o.criterion;
+SetCriterionOptions criterion_options(const DetrOptions& o) {
+  SetCriterionOptions c = o.criterion;
   c.num_classes = o.num_classes;
   return c;
 }
 
-nn::HungarianMatcherOptions matcher_options(const DetrOptions& o) {
-  nn::HungarianMatcherOptions m = o.matcher;
+HungarianMatcherOptions matcher_options(const DetrOptions& o) {
+  HungarianMatcherOptions m = o.matcher;
   m.focal = o.criterion.focal;
   m.focal_alpha = o.criterion.focal_alpha;
   m.focal_gamma = o.criterion.focal_gamma;
@@ -40,7 +40,7 @@ nn::HungarianMatcherOptions matcher_options(const DetrOptions& o) {
 }  // namespace
 
 Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
-    : opts_(std::move(opts)), criterion_(criterion_options(opts_), nn::HungarianMatcher(matcher_options(opts_))) {
+    : opts_(std::move(opts)), criterion_(criterion_options(opts_), HungarianMatcher(matcher_options(opts_))) {
   TORCH_CHECK(backbone != nullptr, "Detr: null backbone");
   TORCH_CHECK(opts_.num_classes > 0 && opts_.num_queries > 0, "Detr: num_classes (", opts_.num_classes,
               ") and num_queries (", opts_.num_queries, ") must be positive");
@@ -54,7 +54,7 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
 
   // Registration order = DETR's state_dict order: transformer, class_embed, bbox_embed, query_embed,
   // input_proj, backbone.
-  transformer_ = register_module("transformer", std::make_shared<nn::Transformer>(opts_.transformer));
+  transformer_ = register_module("transformer", std::make_shared<Transformer>(opts_.transformer));
   const bool focal = opts_.criterion.focal;
   const int64_t class_outputs = focal ? opts_.num_classes : opts_.num_classes + 1;
   class_embed_ = register_module("class_embed", torch::nn::Linear(d, class_outputs));
@@ -64,7 +64,7 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
     torch::NoGradGuard no_grad;
     class_embed_->bias.fill_(-std::log((1 - 0.01) / 0.01));
   }
-  bbox_embed_ = register_module("bbox_embed", nn::Mlp(d, d, 4, 3));
+  bbox_embed_ = register_module("bbox_embed", Mlp(d, d, 4, 3));
   TORCH_CHECK(!(opts_.anchor_points && opts_.two_stage),
               "Detr: anchor_points and two_stage exclude each other (two_stage reads the anchors from the image)");
   if (!opts_.anchor_points && !opts_.two_stage) query_embed_ = register_module("query_embed", torch::nn::Embedding(opts_.num_queries, d));
@@ -83,7 +83,7 @@ Detr::Detr(std::shared_ptr<Backbone> backbone, DetrOptions opts)
     enc_output_ = register_module("enc_output", torch::nn::Linear(d, d));
     enc_output_norm_ = register_module("enc_output_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
     enc_class_embed_ = register_module("enc_class_embed", torch::nn::Linear(d, class_outputs));
-    enc_bbox_embed_ = register_module("enc_bbox_embed", nn::Mlp(d, d, 4, 3));
+    enc_bbox_embed_ = register_module("enc_bbox_embed", Mlp(d, d, 4, 3));
     if (focal) {
       torch::NoGradGuard no_grad;
       enc_class_embed_->bias.fill_(-std::log((1 - 0.01) / 0.01));
@@ -128,7 +128,7 @@ DetrOutputs Detr::forward(const torch::Tensor& images, const std::vector<ImageSi
 
 torch::Tensor Detr::feature_mask(const std::vector<ImageSize>& image_sizes, int64_t height, int64_t width,
                                  int64_t feature_height, int64_t feature_width, torch::Device device) {
-  return nn::resize_mask(nn::padding_mask(image_sizes, height, width, device), feature_height, feature_width);
+  return resize_mask(padding_mask(image_sizes, height, width, device), feature_height, feature_width);
 }
 
 DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::Tensor& mask, NetTimes* times,
@@ -138,16 +138,16 @@ DetrOutputs Detr::forward_features(const torch::Tensor& features, const torch::T
               "Detr: features N x C x h x w and mask N x h x w expected, got ", features.sizes(), " and ",
               mask.sizes());
   auto start = std::chrono::steady_clock::now();
-  nn::PositionEmbeddingSineOptions pe;
+  PositionEmbeddingSineOptions pe;
   pe.num_pos_feats = opts_.transformer.d_model / 2;
-  const torch::Tensor pos = nn::position_embedding_sine(mask, pe).to(features.dtype());
+  const torch::Tensor pos = position_embedding_sine(mask, pe).to(features.dtype());
   if (opts_.two_stage) {
     DetrOutputs out = forward_two_stage(input_proj_(features), mask, pos, selected);
     if (times) times->emplace_back("transformer", ms_since(start));
     return out;
   }
   const torch::Tensor queries =
-      opts_.anchor_points ? nn::point_embedding_sine(anchor_embed_->weight.narrow(1, 0, 2).sigmoid(), pe)
+      opts_.anchor_points ? point_embedding_sine(anchor_embed_->weight.narrow(1, 0, 2).sigmoid(), pe)
                           : query_embed_->weight;
   const torch::Tensor hs = transformer_->forward(input_proj_(features), mask, queries, pos).hs;
   if (times) times->emplace_back("transformer", ms_since(start));
@@ -190,10 +190,10 @@ DetrOutputs Detr::forward_two_stage(const torch::Tensor& src, const torch::Tenso
                                                : std::get<1>(score.topk(k, /*dim=*/1));  // N x k
   const torch::Tensor anchors = enc_box_logits.gather(1, top.unsqueeze(-1).expand({n, k, 4})).detach();
 
-  nn::PositionEmbeddingSineOptions pe;
+  PositionEmbeddingSineOptions pe;
   pe.num_pos_feats = d / 2;
   const torch::Tensor query_pos =
-      nn::point_embedding_sine(anchors.narrow(2, 0, 2).sigmoid().reshape({n * k, 2}), pe).view({n, k, d}).transpose(0, 1);
+      point_embedding_sine(anchors.narrow(2, 0, 2).sigmoid().reshape({n * k, 2}), pe).view({n, k, d}).transpose(0, 1);
   // The selected tokens are also the queries' first content (DINO's pure query selection; Efficient DETR): a
   // query starts out knowing what its token saw, instead of having to learn where to look first.
   const torch::Tensor content = tokens.gather(1, top.unsqueeze(-1).expand({n, k, d})).detach().transpose(0, 1);
@@ -221,8 +221,8 @@ std::vector<NetDetections> Detr::predictions(const DetrOutputs& out, const std::
     const auto b = static_cast<int64_t>(i);
     const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
     const torch::Tensor scale = torch::tensor({w, h, w, h}, out.boxes.options());
-    torch::Tensor boxes = ops::box_convert(out.boxes[-1][b], "cxcywh", "xyxy") * scale;
-    boxes = ops::clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
+    torch::Tensor boxes = box_convert(out.boxes[-1][b], "cxcywh", "xyxy") * scale;
+    boxes = clip_boxes_to_image(boxes, image_sizes[i][0], image_sizes[i][1]);
     const torch::Tensor order = std::get<1>(scores[b].sort(/*stable=*/true, /*dim=*/0, /*descending=*/true));
     dets.push_back({boxes.index_select(0, order).to(torch::kFloat), scores[b].index_select(0, order).to(torch::kFloat),
                     labels[b].index_select(0, order)});
@@ -231,17 +231,17 @@ std::vector<NetDetections> Detr::predictions(const DetrOutputs& out, const std::
   return dets;
 }
 
-std::vector<nn::SetTarget> Detr::to_set_targets(const std::vector<NetTarget>& targets,
+std::vector<SetTarget> Detr::to_set_targets(const std::vector<NetTarget>& targets,
                                                 const std::vector<ImageSize>& image_sizes) {
   TORCH_CHECK(targets.size() == image_sizes.size(), "Detr: ", targets.size(), " targets for ", image_sizes.size(),
               " images");
-  std::vector<nn::SetTarget> out;
+  std::vector<SetTarget> out;
   out.reserve(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     const double h = static_cast<double>(image_sizes[i][0]), w = static_cast<double>(image_sizes[i][1]);
     const torch::Tensor boxes = targets[i].boxes.to(torch::kFloat).reshape({-1, 4});
     const torch::Tensor scale = torch::tensor({w, h, w, h}, boxes.options());
-    out.push_back({targets[i].labels.to(torch::kLong), ops::box_convert(boxes, "xyxy", "cxcywh") / scale});
+    out.push_back({targets[i].labels.to(torch::kLong), box_convert(boxes, "xyxy", "cxcywh") / scale});
   }
   return out;
 }
@@ -257,7 +257,7 @@ std::map<std::string, torch::Tensor> Detr::losses(const torch::Tensor& images,
 }
 
 std::map<std::string, torch::Tensor> Detr::set_losses(const DetrOutputs& out,
-                                                      const std::vector<nn::SetTarget>& targets) const {
+                                                      const std::vector<SetTarget>& targets) const {
   std::map<std::string, torch::Tensor> losses = criterion_(out.logits, out.boxes, targets);
   if (out.enc_logits.defined()) {
     // The encoder tokens under the same matching and weights, as one more auxiliary output.

@@ -24,9 +24,9 @@ struct DetrOptions {
   int64_t num_classes = 0;    // K object classes (the model adds "no object" as class K)
   int64_t num_queries = 100;  // DETR's N: comfortably more than the objects of any COCO image
   std::string feature;        // backbone output fed to the transformer; "" = the one of largest stride (C5)
-  nn::TransformerOptions transformer;
-  nn::HungarianMatcherOptions matcher;
-  nn::SetCriterionOptions criterion;    // num_classes is taken from here above
+  TransformerOptions transformer;
+  HungarianMatcherOptions matcher;
+  SetCriterionOptions criterion;    // num_classes is taken from here above
   double backbone_lr_multiplier = 0.1;  // DETR trains the backbone at 1e-5 against 1e-4 for the rest
   // Anchor boxes (Anchor DETR, Wang et al. 2022; DAB-DETR, Liu et al. 2022): each query owns a learned box
   // (x, y, w, h) in [0, 1]^4, its positional query is the sine encoding of the point (x, y) (the encoding the
@@ -106,14 +106,14 @@ class Detr : public DetectionModel {
   double lr_multiplier(const std::string& param_name) const override;
 
   /// Targets in DETR's form: boxes x1 y1 x2 y2 in pixels -> cx cy w h divided by the image's (w, h).
-  static std::vector<nn::SetTarget> to_set_targets(const std::vector<NetTarget>& targets,
+  static std::vector<SetTarget> to_set_targets(const std::vector<NetTarget>& targets,
                                                    const std::vector<ImageSize>& image_sizes);
 
   const DetrOptions& options() const { return opts_; }
   const std::string& feature() const { return feature_; }
-  const nn::SetCriterion& criterion() const { return criterion_; }
-  /// The encoder-decoder (its attention can be recorded: nn::Transformer::set_record_attention).
-  nn::Transformer& transformer() { return *transformer_; }
+  const SetCriterion& criterion() const { return criterion_; }
+  /// The encoder-decoder (its attention can be recorded: Transformer::set_record_attention).
+  Transformer& transformer() { return *transformer_; }
   const std::shared_ptr<Backbone>& backbone() const { return backbone_; }
 
  private:
@@ -123,17 +123,17 @@ class Detr : public DetectionModel {
   torch::nn::Conv2d input_proj_{nullptr};
   torch::nn::Embedding query_embed_{nullptr};   // DETR's learned queries (without anchor points)
   torch::nn::Embedding anchor_embed_{nullptr};  // Q x 4 anchor boxes as logits (with anchor points)
-  std::shared_ptr<nn::Transformer> transformer_;
+  std::shared_ptr<Transformer> transformer_;
   torch::nn::Linear class_embed_{nullptr};
-  nn::Mlp bbox_embed_{nullptr};
+  Mlp bbox_embed_{nullptr};
   // two_stage: the encoder tokens' heads (Deformable DETR's enc_output + enc_output_norm and its extra heads)
   torch::nn::Linear enc_output_{nullptr};
   torch::nn::LayerNorm enc_output_norm_{nullptr};
   torch::nn::Linear enc_class_embed_{nullptr};
-  nn::Mlp enc_bbox_embed_{nullptr};
-  nn::SetCriterion criterion_;
+  Mlp enc_bbox_embed_{nullptr};
+  SetCriterion criterion_;
 
-  std::map<std::string, torch::Tensor> set_losses(const DetrOutputs& out, const std::vector<nn::SetTarget>& targets) const;
+  std::map<std::string, torch::Tensor> set_losses(const DetrOutputs& out, const std::vector<SetTarget>& targets) const;
   DetrOutputs forward_two_stage(const torch::Tensor& src, const torch::Tensor& mask, const torch::Tensor& pos,
                                 const torch::Tensor& selected);
 };

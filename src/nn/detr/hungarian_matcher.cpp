@@ -7,7 +7,7 @@
 #include "nn/ops/box_iou.h"
 #include "nn/ops/boxes.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 HungarianMatcher::HungarianMatcher(HungarianMatcherOptions opts) : opts_(opts) {
   TORCH_CHECK(opts_.cost_class >= 0 && opts_.cost_bbox >= 0 && opts_.cost_giou >= 0 &&
@@ -43,8 +43,8 @@ at::Tensor HungarianMatcher::cost_matrix(const at::Tensor& logits, const at::Ten
     cost_class = -prob.index_select(1, labels);
   }
   const at::Tensor cost_bbox = (pboxes.unsqueeze(1) - tboxes.unsqueeze(0)).abs().sum(-1);  // torch.cdist(p=1)
-  const at::Tensor cost_giou = -ops::generalized_box_iou(ops::box_convert(pboxes, "cxcywh", "xyxy").contiguous(),
-                                                         ops::box_convert(tboxes, "cxcywh", "xyxy").contiguous());
+  const at::Tensor cost_giou = -generalized_box_iou(box_convert(pboxes, "cxcywh", "xyxy").contiguous(),
+                                                         box_convert(tboxes, "cxcywh", "xyxy").contiguous());
   return opts_.cost_bbox * cost_bbox + opts_.cost_class * cost_class + opts_.cost_giou * cost_giou;
 }
 
@@ -71,4 +71,4 @@ std::vector<MatchIndices> HungarianMatcher::operator()(const at::Tensor& pred_lo
   return out;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

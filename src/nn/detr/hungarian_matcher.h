@@ -7,7 +7,7 @@
 
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// Ground truth of one image in DETR's set-prediction form.
 struct SetTarget {
@@ -62,4 +62,4 @@ class HungarianMatcher {
   HungarianMatcherOptions opts_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -5,7 +5,7 @@
 
 #include <torch/nn/modules/linear.h>
 
-namespace detlab::nn {
+namespace detlab {
 
 MlpImpl::MlpImpl(int64_t input_dim, int64_t hidden_dim, int64_t output_dim, int64_t num_layers) {
   TORCH_CHECK(input_dim > 0 && hidden_dim > 0 && output_dim > 0 && num_layers > 0, "Mlp: sizes must be positive, got ",
@@ -26,4 +26,4 @@ torch::Tensor MlpImpl::forward(torch::Tensor x) {
   return x;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// What this represents: DETR's MLP (models/detr.py): num_layers Linear layers, input_dim -> hidden_dim -> ... ->
 /// output_dim, ReLU after every layer but the last. DETR's box head is MLP(d, d, 4, 3) followed by a sigmoid.
@@ -26,4 +26,4 @@ class MlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -3,7 +3,7 @@
 // PositionEmbeddingSine and padding masks: the same tensor operations as DETR's Python code.
 #include "nn/detr/position_encoding.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 namespace {
 constexpr double kNormalizeEps = 1e-6;  // DETR's eps: keeps a fully padded row / column finite
@@ -72,4 +72,4 @@ at::Tensor resize_mask(const at::Tensor& mask, int64_t height, int64_t width) {
   return at::upsample_nearest2d(mask.unsqueeze(0).to(at::kFloat), {height, width}).squeeze(0).to(at::kBool);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct PositionEmbeddingSineOptions {
   int64_t num_pos_feats = 128;       // per axis: d_model / 2 (DETR's hidden_dim // 2 = 128)
@@ -42,4 +42,4 @@ at::Tensor padding_mask(const std::vector<std::array<int64_t, 2>>& sizes, int64_
 /// as DETR's backbone does (F.interpolate(m[None].float(), size).to(bool)).
 at::Tensor resize_mask(const at::Tensor& mask, int64_t height, int64_t width);
 
-}  // namespace detlab::nn
+}  // namespace detlab

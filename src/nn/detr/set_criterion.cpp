@@ -8,7 +8,7 @@
 #include "nn/ops/box_iou.h"
 #include "nn/ops/boxes.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 SetCriterion::SetCriterion(SetCriterionOptions opts, HungarianMatcher matcher)
     : opts_(opts), matcher_(std::move(matcher)) {
@@ -55,7 +55,7 @@ std::map<std::string, at::Tensor> SetCriterion::layer_losses(const at::Tensor& l
     const at::Tensor tgt = at::cat(tgt_boxes);
     loss_bbox = (src - tgt).abs().sum() / num_boxes;
     const at::Tensor giou =
-        ops::generalized_box_iou(ops::box_convert(src, "cxcywh", "xyxy"), ops::box_convert(tgt, "cxcywh", "xyxy"))
+        generalized_box_iou(box_convert(src, "cxcywh", "xyxy"), box_convert(tgt, "cxcywh", "xyxy"))
             .diag();
     loss_giou = (1 - giou).sum() / num_boxes;
   } else {
@@ -76,7 +76,7 @@ std::map<std::string, at::Tensor> SetCriterion::layer_losses(const at::Tensor& l
   CrossEntropyOptions ce;
   ce.weight = at::ones({k + 1}, logits.options());
   ce.weight.narrow(0, k, 1).fill_(opts_.eos_coef);
-  const at::Tensor loss_ce = cross_entropy_loss(logits.transpose(1, 2), target_classes.view({n, q}), ce);
+  const at::Tensor loss_ce = detlab::cross_entropy_loss(logits.transpose(1, 2), target_classes.view({n, q}), ce);
   return {{"loss_ce", loss_ce}, {"loss_bbox", loss_bbox}, {"loss_giou", loss_giou}};
 }
 
@@ -102,4 +102,4 @@ std::map<std::string, at::Tensor> SetCriterion::operator()(const at::Tensor& pre
   return out;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -11,7 +11,7 @@
 
 #include "nn/detr/hungarian_matcher.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 /// DETR's defaults (main.py): eos_coef 0.1, loss weights CE 1, L1 5, GIoU 2 (equal to the matching costs).
 struct SetCriterionOptions {
@@ -62,4 +62,4 @@ class SetCriterion {
   HungarianMatcher matcher_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

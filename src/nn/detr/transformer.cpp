@@ -5,7 +5,7 @@
 
 #include <torch/nn/init.h>
 
-namespace detlab::nn {
+namespace detlab {
 
 namespace {
 
@@ -144,4 +144,4 @@ torch::Tensor Transformer::decode(const torch::Tensor& memory, const torch::Tens
   return hs.transpose(1, 2);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -14,7 +14,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// DETR's defaults (main.py): 6 + 6 layers of width 256 with 8 heads, feed-forward 2048, dropout 0.1.
 struct TransformerOptions {
@@ -124,4 +124,4 @@ class Transformer : public torch::nn::Module {
   torch::nn::LayerNorm decoder_norm_{nullptr};
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -46,7 +46,7 @@ torch::Tensor boxes_to_rois(const std::vector<torch::Tensor>& boxes) {
 
 torch::Tensor map_levels(const torch::Tensor& boxes, int64_t k_min, int64_t k_max, int64_t canonical_scale,
                          int64_t canonical_level) {
-  const torch::Tensor s = torch::sqrt(ops::box_area(boxes));
+  const torch::Tensor s = torch::sqrt(box_area(boxes));
   const torch::Tensor eps = torch::full({}, kLevelMapperEps, s.options());  // torch.tensor(eps, dtype=s.dtype)
   const torch::Tensor lvl =
       torch::floor(static_cast<double>(canonical_level) + torch::log2(s / static_cast<double>(canonical_scale)) + eps);
@@ -86,13 +86,13 @@ torch::Tensor MultiScaleRoiAlign::forward(const std::map<std::string, torch::Ten
   std::vector<double> scales;
   for (const torch::Tensor& m : maps) scales.push_back(infer_scale(m.size(-2), max_h));
   const torch::Tensor rois = boxes_to_rois(boxes).to(maps[0].scalar_type());
-  ops::RoiAlignOptions ra;
+  RoiAlignOptions ra;
   ra.output_height = ra.output_width = options_.output_size;
   ra.sampling_ratio = options_.sampling_ratio;
   ra.aligned = options_.aligned;
   if (maps.size() == 1) {
     ra.spatial_scale = scales[0];
-    return ops::roi_align(maps[0], rois, ra);
+    return roi_align(maps[0], rois, ra);
   }
   const auto log2f = [](double s) { return -torch::full({}, s, torch::kFloat).log2().item<float>(); };
   const int64_t k_min = static_cast<int64_t>(log2f(scales.front()));  // Python int(): truncation
@@ -105,7 +105,7 @@ torch::Tensor MultiScaleRoiAlign::forward(const std::map<std::string, torch::Ten
     const torch::Tensor idx = torch::where(levels == static_cast<int64_t>(l))[0];
     if (idx.numel() == 0) continue;  // torchvision pools an empty set here; nothing to write
     ra.spatial_scale = scales[l];
-    result.index_put_({idx}, ops::roi_align(maps[l], rois.index_select(0, idx), ra).to(result.scalar_type()));
+    result.index_put_({idx}, roi_align(maps[l], rois.index_select(0, idx), ra).to(result.scalar_type()));
   }
   return result;
 }
@@ -125,10 +125,10 @@ torch::Tensor RoiMaxPool::forward(const std::map<std::string, torch::Tensor>& fe
                                       const std::vector<ImageSize>& image_sizes) {
   check_pool_args("RoiMaxPool", images, boxes, image_sizes);
   const torch::Tensor& map = feature(features, options_.featmap, "RoiMaxPool");
-  ops::RoiPoolOptions rp;
+  RoiPoolOptions rp;
   rp.output_height = rp.output_width = options_.output_size;
   rp.spatial_scale = 1.0 / static_cast<double>(options_.stride);
-  return ops::roi_pool(map, boxes_to_rois(boxes).to(map.scalar_type()), rp);
+  return roi_pool(map, boxes_to_rois(boxes).to(map.scalar_type()), rp);
 }
 
 }  // namespace detlab

@@ -57,7 +57,7 @@ double infer_scale(int64_t feature_size, int64_t image_size);
 
 /// What this represents: torchvision.ops.MultiScaleRoIAlign. The map scales are inferred from the feature
 /// sizes and the largest (unpadded) image size of the batch; each box is pooled from the level map_levels()
-/// assigns it (one level: that map, without the mapper) with ops::roi_align. No parameters.
+/// assigns it (one level: that map, without the mapper) with roi_align. No parameters.
 class MultiScaleRoiAlign : public RoiPooler {
  public:
   /*  requires: featmap_names non-empty; channels > 0 (of every map); output_size, sampling_ratio as roi_align. */
@@ -79,7 +79,7 @@ struct RoiMaxPoolOptions {
   int64_t stride = 16;           // of that map: spatial_scale = 1 / stride (VGG16 conv5_3: 16)
 };
 
-/// What this represents: Fast R-CNN's RoI pooling layer (Girshick 2015, section 2.1) on one map: ops::roi_pool
+/// What this represents: Fast R-CNN's RoI pooling layer (Girshick 2015, section 2.1) on one map: roi_pool
 /// with spatial scale 1 / stride. No parameters.
 class RoiMaxPool : public RoiPooler {
  public:

@@ -18,8 +18,8 @@ RoIHeadsImpl::RoIHeadsImpl(std::shared_ptr<RoiPooler> pool, TwoMlpHead head, Fas
       box_predictor(std::move(predictor)),
       options_(o),
       box_coder_(o.box_weights),
-      matcher_(nn::MatcherOptions{o.fg_iou_thresh, o.bg_iou_thresh, /*allow_low_quality_matches=*/false}),
-      sampler_(nn::BalancedSamplerOptions{o.batch_size_per_image, o.positive_fraction}) {
+      matcher_(MatcherOptions{o.fg_iou_thresh, o.bg_iou_thresh, /*allow_low_quality_matches=*/false}),
+      sampler_(BalancedSamplerOptions{o.batch_size_per_image, o.positive_fraction}) {
   TORCH_CHECK(box_roi_pool != nullptr && !box_predictor.is_empty(), "RoIHeads: box_roi_pool and box_predictor are required");
   TORCH_CHECK(o.bg_iou_lo >= 0 && o.bg_iou_lo <= o.bg_iou_thresh, "RoIHeads: bg_iou_lo (", o.bg_iou_lo,
               ") must lie in [0, bg_iou_thresh = ", o.bg_iou_thresh, "]");
@@ -57,16 +57,16 @@ RoiSamples RoIHeadsImpl::select_training_samples(const std::vector<torch::Tensor
       l = torch::zeros({p.size(0)}, long_opt);
       if (options_.bg_iou_lo > 0) l.fill_(-1);  // every RoI has IoU 0 < bg_iou_lo
     } else {
-      const torch::Tensor quality = ops::box_iou(gt, p);
+      const torch::Tensor quality = box_iou(gt, p);
       const torch::Tensor matched = matcher_(quality);
       m = matched.clamp_min(0);
       const torch::Tensor gt_labels = targets[i].labels.to(long_opt);
       TORCH_CHECK(gt_labels.numel() == 0 || gt_labels.min().item<int64_t>() >= 1,
                   "RoIHeads: target labels are predictor columns >= 1 (0 is background)");
       l = gt_labels.index_select(0, m).clone();
-      const torch::Tensor bg = matched == nn::Matcher::kBelowLowThreshold;
+      const torch::Tensor bg = matched == Matcher::kBelowLowThreshold;
       l.masked_fill_(bg, 0);
-      l.masked_fill_(matched == nn::Matcher::kBetweenThresholds, -1);
+      l.masked_fill_(matched == Matcher::kBetweenThresholds, -1);
       if (options_.bg_iou_lo > 0) l.masked_fill_(bg & (std::get<0>(quality.max(0)) < options_.bg_iou_lo), -1);
     }
     matched_idxs.push_back(m);
@@ -116,15 +116,15 @@ std::map<std::string, torch::Tensor> fast_rcnn_loss(const torch::Tensor& class_l
     if (box_regression.defined()) out["loss_box_reg"] = zero + box_regression.sum() * 0.0;
     return out;
   }
-  out["loss_classifier"] = nn::cross_entropy_loss(class_logits, labels);
+  out["loss_classifier"] = detlab::cross_entropy_loss(class_logits, labels);
   if (box_regression.defined()) {
     const torch::Tensor targets = torch::cat(targets_per_image, 0);
     const torch::Tensor pos = torch::where(labels > 0)[0];
     const torch::Tensor labels_pos = labels.index_select(0, pos);
     const int64_t n = class_logits.size(0);
     const torch::Tensor deltas = box_regression.reshape({n, box_regression.size(-1) / 4, 4});
-    const torch::Tensor box_loss = nn::smooth_l1_loss(deltas.index({pos, labels_pos}), targets.index_select(0, pos),
-                                                      beta, nn::Reduction::kSum);
+    const torch::Tensor box_loss = detlab::smooth_l1_loss(deltas.index({pos, labels_pos}), targets.index_select(0, pos),
+                                                      beta, Reduction::kSum);
     out["loss_box_reg"] = box_loss / static_cast<double>(labels.numel());
   }
   return out;
@@ -154,7 +154,7 @@ std::vector<NetDetections> RoIHeadsImpl::postprocess(const torch::Tensor& class_
   const std::vector<torch::Tensor> scores_list = pred_scores.split_with_sizes(per_image, 0);
   std::vector<NetDetections> out;
   for (size_t i = 0; i < proposals.size(); ++i) {
-    torch::Tensor boxes = ops::clip_boxes_to_image(boxes_list[i], image_sizes[i][0], image_sizes[i][1]);
+    torch::Tensor boxes = clip_boxes_to_image(boxes_list[i], image_sizes[i][0], image_sizes[i][1]);
     torch::Tensor scores = scores_list[i];
     torch::Tensor labels =
         torch::arange(c, scores.options().dtype(torch::kLong)).view({1, -1}).expand_as(scores);
@@ -166,11 +166,11 @@ std::vector<NetDetections> RoIHeadsImpl::postprocess(const torch::Tensor& class_
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     labels = labels.index_select(0, keep);
-    keep = ops::remove_small_boxes(boxes, options_.min_size);
+    keep = remove_small_boxes(boxes, options_.min_size);
     boxes = boxes.index_select(0, keep);
     scores = scores.index_select(0, keep);
     labels = labels.index_select(0, keep);
-    keep = ops::batched_nms(boxes, scores, labels, options_.nms_thresh);
+    keep = batched_nms(boxes, scores, labels, options_.nms_thresh);
     keep = keep.slice(0, 0, std::min<int64_t>(options_.detections_per_img, keep.size(0)));
     out.push_back({boxes.index_select(0, keep), scores.index_select(0, keep), labels.index_select(0, keep)});
   }

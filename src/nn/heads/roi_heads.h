@@ -32,7 +32,7 @@ struct RoiHeadsOptions {
   int64_t batch_size_per_image = 512;  // sampled RoIs per image [64: 128 per mini-batch of 2 images]
   double positive_fraction = 0.25;     // [25 % foreground]
   bool add_gt_proposals = true;        // ground-truth boxes join the RoIs in training (torchvision, Fast R-CNN)
-  std::array<double, 4> box_weights = nn::kRoiHeadBoxWeights;
+  std::array<double, 4> box_weights = kRoiHeadBoxWeights;
   double box_loss_beta = 1.0 / 9.0;    // smooth L1 beta (torchvision); [1]
   double score_thresh = 0.05;          // inference: class probability a detection needs
   double nms_thresh = 0.5;             // per-class NMS
@@ -51,7 +51,7 @@ struct RoiSamples {
 /// RoiPooler, no parameters for RoIAlign / RoI pooling), `box_head` (TwoMlpHead, or none: pooled regions go to
 /// the predictor flattened), `box_predictor` (FastRcnnPredictor). Labels here are predictor columns (0 =
 /// background); the detector maps its own labels onto them. Training: ground truth added to the proposals,
-/// nn::Matcher(fg, bg, no low-quality matches), batch_size_per_image RoIs sampled with positive_fraction,
+/// Matcher(fg, bg, no low-quality matches), batch_size_per_image RoIs sampled with positive_fraction,
 /// loss = cross-entropy + smooth L1 on the true class's deltas of foreground RoIs / number of RoIs.
 /// Inference: softmax, decoding, clipping, background dropped, score threshold, small boxes dropped, per-class
 /// NMS, detections_per_img best. Same operations as torchvision.
@@ -92,7 +92,7 @@ class RoIHeadsImpl : public torch::nn::Module {
 
   int64_t num_classes() const { return box_predictor->options().num_classes; }
   const RoiHeadsOptions& options() const { return options_; }
-  const nn::BoxCoder& box_coder() const { return box_coder_; }
+  const BoxCoder& box_coder() const { return box_coder_; }
 
   std::shared_ptr<RoiPooler> box_roi_pool;
   TwoMlpHead box_head{nullptr};
@@ -100,9 +100,9 @@ class RoIHeadsImpl : public torch::nn::Module {
 
  private:
   RoiHeadsOptions options_;
-  nn::BoxCoder box_coder_;
-  nn::Matcher matcher_;
-  nn::BalancedPositiveNegativeSampler sampler_;
+  BoxCoder box_coder_;
+  Matcher matcher_;
+  BalancedPositiveNegativeSampler sampler_;
 };
 TORCH_MODULE(RoIHeads);
 

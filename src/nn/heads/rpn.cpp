@@ -21,8 +21,8 @@ torch::Tensor permute_and_flatten(const torch::Tensor& layer, int64_t n, int64_t
 
 }  // namespace
 
-nn::AnchorGeneratorOptions fpn_rpn_anchors(const std::vector<double>& sizes, const std::vector<double>& aspect_ratios) {
-  nn::AnchorGeneratorOptions o;
+AnchorGeneratorOptions fpn_rpn_anchors(const std::vector<double>& sizes, const std::vector<double>& aspect_ratios) {
+  AnchorGeneratorOptions o;
   o.sizes.clear();
   for (double s : sizes) o.sizes.push_back({s});
   o.aspect_ratios = {aspect_ratios};
@@ -32,9 +32,9 @@ nn::AnchorGeneratorOptions fpn_rpn_anchors(const std::vector<double>& sizes, con
 RegionProposalNetworkImpl::RegionProposalNetworkImpl(const RpnOptions& o)
     : options_(o),
       anchor_generator_(o.anchors),
-      box_coder_(nn::kRpnBoxWeights),
-      matcher_(nn::MatcherOptions{o.fg_iou_thresh, o.bg_iou_thresh, /*allow_low_quality_matches=*/true}),
-      sampler_(nn::BalancedSamplerOptions{o.batch_size_per_image, o.positive_fraction}) {
+      box_coder_(kRpnBoxWeights),
+      matcher_(MatcherOptions{o.fg_iou_thresh, o.bg_iou_thresh, /*allow_low_quality_matches=*/true}),
+      sampler_(BalancedSamplerOptions{o.batch_size_per_image, o.positive_fraction}) {
   const std::vector<int64_t> per_location = anchor_generator_.num_anchors_per_location();
   for (int64_t a : per_location)
     TORCH_CHECK(a == per_location[0], "RegionProposalNetwork: every level needs the same number of anchors per "
@@ -69,11 +69,11 @@ std::vector<torch::Tensor> RegionProposalNetworkImpl::label_anchors(const std::v
       labels.push_back(torch::zeros({a.size(0)}, a.options().dtype(torch::kFloat)));
       continue;
     }
-    const torch::Tensor matched = matcher_(ops::box_iou(gt, a));
+    const torch::Tensor matched = matcher_(box_iou(gt, a));
     matched_gt_boxes->push_back(gt.index_select(0, matched.clamp_min(0)));
     torch::Tensor l = (matched >= 0).to(torch::kFloat);
-    l.masked_fill_(matched == nn::Matcher::kBelowLowThreshold, 0.0);
-    l.masked_fill_(matched == nn::Matcher::kBetweenThresholds, -1.0);
+    l.masked_fill_(matched == Matcher::kBelowLowThreshold, 0.0);
+    l.masked_fill_(matched == Matcher::kBetweenThresholds, -1.0);
     labels.push_back(l);
   }
   return labels;
@@ -138,9 +138,9 @@ RpnOutput RegionProposalNetworkImpl::forward(const torch::Tensor& images, const 
 
     const int64_t post_n = is_training() ? options_.post_nms_top_n_train : options_.post_nms_top_n_test;
     for (int64_t i = 0; i < n; ++i) {
-      torch::Tensor boxes = ops::clip_boxes_to_image(top_boxes[i], image_sizes[i][0], image_sizes[i][1]);
+      torch::Tensor boxes = clip_boxes_to_image(top_boxes[i], image_sizes[i][0], image_sizes[i][1]);
       torch::Tensor scores = probs[i], lvl = top_levels[i];
-      torch::Tensor keep = ops::remove_small_boxes(boxes, options_.min_size);
+      torch::Tensor keep = remove_small_boxes(boxes, options_.min_size);
       boxes = boxes.index_select(0, keep);
       scores = scores.index_select(0, keep);
       lvl = lvl.index_select(0, keep);
@@ -148,7 +148,7 @@ RpnOutput RegionProposalNetworkImpl::forward(const torch::Tensor& images, const 
       boxes = boxes.index_select(0, keep);
       scores = scores.index_select(0, keep);
       lvl = lvl.index_select(0, keep);
-      keep = ops::batched_nms(boxes, scores, lvl, options_.nms_thresh);
+      keep = batched_nms(boxes, scores, lvl, options_.nms_thresh);
       keep = keep.slice(0, 0, std::min<int64_t>(post_n, keep.size(0)));
       out.boxes.push_back(boxes.index_select(0, keep));
       out.scores.push_back(scores.index_select(0, keep));
@@ -167,9 +167,9 @@ RpnOutput RegionProposalNetworkImpl::forward(const torch::Tensor& images, const 
     const torch::Tensor sampled = torch::cat({pos, neg}, 0);
     const torch::Tensor all_labels = torch::cat(labels, 0);
     const torch::Tensor all_targets = torch::cat(regression_targets, 0);
-    const torch::Tensor box_loss = nn::smooth_l1_loss(pred_deltas.index_select(0, pos),
-                                                      all_targets.index_select(0, pos), nn::kRcnnSmoothL1Beta,
-                                                      nn::Reduction::kSum) /
+    const torch::Tensor box_loss = detlab::smooth_l1_loss(pred_deltas.index_select(0, pos),
+                                                      all_targets.index_select(0, pos), kRcnnSmoothL1Beta,
+                                                      Reduction::kSum) /
                                    static_cast<double>(sampled.numel());
     const torch::Tensor obj_loss = torch::binary_cross_entropy_with_logits(
         objectness.flatten().index_select(0, sampled), all_labels.index_select(0, sampled));

@@ -22,12 +22,12 @@ namespace detlab {
 
 /// The anchors of fasterrcnn_resnet50_fpn: one size per FPN level ("0".."3", "pool"), 32..512, three aspect
 /// ratios each (Lin et al. 2017, section 4.1: areas 32^2..512^2 on P2..P6, ratios {1:2, 1:1, 2:1}).
-nn::AnchorGeneratorOptions fpn_rpn_anchors(const std::vector<double>& sizes = {32, 64, 128, 256, 512},
+AnchorGeneratorOptions fpn_rpn_anchors(const std::vector<double>& sizes = {32, 64, 128, 256, 512},
                                            const std::vector<double>& aspect_ratios = {0.5, 1.0, 2.0});
 
 /// Defaults are torchvision's FasterRCNN constructor defaults (Ren et al. 2015 values in brackets).
 struct RpnOptions {
-  nn::AnchorGeneratorOptions anchors = fpn_rpn_anchors();
+  AnchorGeneratorOptions anchors = fpn_rpn_anchors();
   int64_t in_channels = 256;             // channels of every map the RPN reads
   int64_t conv_depth = 1;                // 3x3 convs in the head
   int64_t pre_nms_top_n_train = 2000;    // per level and image, best objectness before NMS [12000 over all]
@@ -52,10 +52,10 @@ struct RpnOutput {
 
 /// What this represents: torchvision.models.detection.rpn.RegionProposalNetwork (Ren et al. 2015, section 3.1):
 /// the head (registered as "head": rpn.head.* keys) slides over every level, anchors come from
-/// nn::AnchorGenerator, deltas are decoded with weights (1, 1, 1, 1), and the proposal layer keeps per level the
+/// AnchorGenerator, deltas are decoded with weights (1, 1, 1, 1), and the proposal layer keeps per level the
 /// pre_nms_top_n best logits, clips, drops small boxes, applies the score threshold and per-level NMS, and keeps
 /// post_nms_top_n per image (the train values in training mode, the test values in eval mode). Training: anchors
-/// are labelled by nn::Matcher (fg / bg thresholds, low-quality matches allowed), batch_size_per_image of them
+/// are labelled by Matcher (fg / bg thresholds, low-quality matches allowed), batch_size_per_image of them
 /// sampled (positive_fraction), loss = BCE on sampled anchors + smooth L1 (beta 1/9, summed) on sampled positives
 /// divided by the number sampled. Same operations as torchvision, so the same inputs give the same proposals.
 /// Thread safety: one forward at a time.
@@ -73,7 +73,7 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
 
   /// Levels of anchors (= feature maps forward() expects).
   size_t num_levels() const { return options_.anchors.sizes.size(); }
-  /// The anchors of a batch (one tensor per image), as nn::AnchorGenerator gives them.
+  /// The anchors of a batch (one tensor per image), as AnchorGenerator gives them.
   std::vector<torch::Tensor> anchors(const torch::Tensor& images, const std::vector<torch::Tensor>& features) const {
     return anchor_generator_.forward(images, features);
   }
@@ -88,10 +88,10 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
 
  private:
   RpnOptions options_;
-  nn::AnchorGenerator anchor_generator_;
-  nn::BoxCoder box_coder_;
-  nn::Matcher matcher_;
-  nn::BalancedPositiveNegativeSampler sampler_;
+  AnchorGenerator anchor_generator_;
+  BoxCoder box_coder_;
+  Matcher matcher_;
+  BalancedPositiveNegativeSampler sampler_;
 };
 TORCH_MODULE(RegionProposalNetwork);
 

@@ -12,7 +12,7 @@
 
 #include "nn/backbones/conv_norm_act.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 YoloV1HeadImpl::YoloV1HeadImpl(const YoloV1HeadOptions& o) : options_(o) {
   TORCH_CHECK(o.in_channels > 0 && o.grid_size > 0 && o.num_boxes > 0 && o.num_classes > 0 && o.hidden_channels > 0,
@@ -56,4 +56,4 @@ torch::Tensor YoloV1HeadImpl::forward(const torch::Tensor& x) {
   return y.permute({0, 2, 3, 1}).contiguous();
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -9,7 +9,7 @@
 
 #include <cstdint>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct YoloV1HeadOptions {
   int64_t in_channels = 0;
@@ -47,4 +47,4 @@ class YoloV1HeadImpl : public torch::nn::Module {
 };
 TORCH_MODULE(YoloV1Head);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-namespace detlab::nn {
+namespace detlab {
 
 namespace {
 
@@ -134,4 +134,4 @@ std::map<std::string, at::Tensor> yolo_v1_loss(const at::Tensor& pred, const Yol
   return out;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

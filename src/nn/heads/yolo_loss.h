@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// The paper's values (Redmon et al. 2016, section 2.2).
 struct YoloV1LossOptions {
@@ -54,4 +54,4 @@ YoloV1Targets build_yolo_v1_targets(const at::Tensor& pred, const std::vector<Yo
 std::map<std::string, at::Tensor> yolo_v1_loss(const at::Tensor& pred, const YoloV1Targets& targets, int64_t num_boxes,
                                                const YoloV1LossOptions& opts);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -3,7 +3,7 @@
 // Softmax cross-entropy loss through ATen's cross_entropy_loss (what torch.nn.functional.cross_entropy calls).
 #include "nn/losses/cross_entropy.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 at::Tensor cross_entropy_loss(const at::Tensor& logits, const at::Tensor& target, const CrossEntropyOptions& opts) {
   TORCH_CHECK(logits.dim() >= 1, "cross_entropy_loss: logits must have a class dimension, got ", logits.sizes());
@@ -15,4 +15,4 @@ at::Tensor cross_entropy_loss(const at::Tensor& logits, const at::Tensor& target
                                 opts.label_smoothing);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

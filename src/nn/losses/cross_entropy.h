@@ -7,7 +7,7 @@
 
 #include "nn/losses/reduction.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 struct CrossEntropyOptions {
   at::Tensor weight;                       // optional C per-class weights (undefined: all 1)
@@ -21,4 +21,4 @@ struct CrossEntropyOptions {
 /// ensures:  -log softmax(logits)[target], weighted and reduced as torch's cross_entropy.
 at::Tensor cross_entropy_loss(const at::Tensor& logits, const at::Tensor& target, const CrossEntropyOptions& opts = {});
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -10,7 +10,7 @@
 
 #include <ATen/core/Reduction.h>
 
-namespace detlab::nn {
+namespace detlab {
 
 at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& targets, const FocalLossOptions& opts) {
   TORCH_CHECK(logits.sizes() == targets.sizes(), "sigmoid_focal_loss: logits ", logits.sizes(), " and targets ",
@@ -29,4 +29,4 @@ at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& target
   return reduce(loss, opts.reduction);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 
 #include "nn/losses/reduction.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 struct FocalLossOptions {
   double alpha = 0.25;  // positive-class weight; the paper's best with gamma = 2 (Table 1a); < 0 disables it
@@ -20,4 +20,4 @@ struct FocalLossOptions {
 ///   ensures:  elementwise losses reduced as asked; differentiable in logits.
 at::Tensor sigmoid_focal_loss(const at::Tensor& logits, const at::Tensor& targets, const FocalLossOptions& opts = {});
 
-}  // namespace detlab::nn
+}  // namespace detlab

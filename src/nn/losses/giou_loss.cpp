@@ -3,7 +3,7 @@
 // Generalized IoU loss: torchvision's expression, operation for operation (where() instead of masked assignment).
 #include "nn/losses/giou_loss.h"
 
-namespace detlab::nn {
+namespace detlab {
 namespace {
 
 at::Tensor upcast_non_float(const at::Tensor& t) {
@@ -38,4 +38,4 @@ at::Tensor generalized_box_iou_loss(const at::Tensor& boxes1_in, const at::Tenso
   return reduce(loss, reduction);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 
 #include "nn/losses/reduction.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 /// Keeps the IoU and enclosing-area ratios finite for degenerate boxes (torchvision's default eps).
 constexpr double kGiouLossEps = 1e-7;
@@ -18,4 +18,4 @@ constexpr double kGiouLossEps = 1e-7;
 at::Tensor generalized_box_iou_loss(const at::Tensor& boxes1, const at::Tensor& boxes2,
                                     Reduction reduction = Reduction::kNone, double eps = kGiouLossEps);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace detlab::nn {
+namespace detlab {
 
 int64_t to_aten(Reduction r) {
   switch (r) {
@@ -40,4 +40,4 @@ at::Tensor reduce(const at::Tensor& losses, Reduction r) {
   TORCH_CHECK(false, "reduce: unknown reduction");
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-namespace detlab::nn {
+namespace detlab {
 
 enum class Reduction { kNone, kMean, kSum };
 
@@ -18,4 +18,4 @@ Reduction parse_reduction(std::string_view name);
 /// Applies the reduction to elementwise losses (mean of an empty tensor is NaN, as in torch).
 at::Tensor reduce(const at::Tensor& losses, Reduction r);
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -3,7 +3,7 @@
 // Smooth L1 loss: ATen's kernel (as torch.nn.functional calls it) and the legacy det_utils expression.
 #include "nn/losses/smooth_l1.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 at::Tensor smooth_l1_loss(const at::Tensor& input, const at::Tensor& target, double beta, Reduction reduction) {
   TORCH_CHECK(input.sizes() == target.sizes(), "smooth_l1_loss: input ", input.sizes(), " and target ", target.sizes(),
@@ -22,4 +22,4 @@ at::Tensor det_smooth_l1_loss(const at::Tensor& input, const at::Tensor& target,
   return size_average ? loss.mean() : loss.sum();
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -7,7 +7,7 @@
 
 #include "nn/losses/reduction.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 /// beta of torchvision's R-CNN heads: RPN and box head use smooth L1 with beta = 1/9 (Detectron's setting),
 /// summed over the sampled elements and divided by their count.
@@ -24,4 +24,4 @@ at::Tensor smooth_l1_loss(const at::Tensor& input, const at::Tensor& target, dou
 at::Tensor det_smooth_l1_loss(const at::Tensor& input, const at::Tensor& target, double beta = kRcnnSmoothL1Beta,
                               bool size_average = true);
 
-}  // namespace detlab::nn
+}  // namespace detlab

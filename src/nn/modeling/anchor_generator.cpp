@@ -3,7 +3,7 @@
 // AnchorGenerator: torchvision's cell anchors (float32, rounded) tiled over each feature map with integer strides.
 #include "nn/modeling/anchor_generator.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 AnchorGenerator::AnchorGenerator(AnchorGeneratorOptions opts) : opts_(std::move(opts)) {
   TORCH_CHECK(!opts_.sizes.empty(), "AnchorGenerator: sizes must name at least one feature level");
@@ -75,4 +75,4 @@ std::vector<at::Tensor> AnchorGenerator::forward(const at::Tensor& images,
   return std::vector<at::Tensor>(static_cast<size_t>(images.size(0)), all);
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

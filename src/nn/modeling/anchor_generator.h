@@ -8,7 +8,7 @@
 #include <array>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct AnchorGeneratorOptions {
   /// sizes[l]: anchor sizes (sqrt of the area, input pixels) of feature level l.
@@ -52,4 +52,4 @@ class AnchorGenerator {
   std::vector<at::Tensor> cell_anchors_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

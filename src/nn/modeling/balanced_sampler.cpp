@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-namespace detlab::nn {
+namespace detlab {
 
 BalancedPositiveNegativeSampler::BalancedPositiveNegativeSampler(BalancedSamplerOptions opts) : opts_(opts) {
   TORCH_CHECK(opts_.batch_size_per_image >= 0,
@@ -41,4 +41,4 @@ std::pair<std::vector<at::Tensor>, std::vector<at::Tensor>> BalancedPositiveNega
   return {pos_masks, neg_masks};
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

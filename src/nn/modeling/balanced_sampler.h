@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct BalancedSamplerOptions {
   int64_t batch_size_per_image = 512;  // Fast R-CNN: 128 RoIs per image x 4 in torchvision's default (512)
@@ -40,4 +40,4 @@ class BalancedPositiveNegativeSampler {
   BalancedSamplerOptions opts_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -3,7 +3,7 @@
 // BoxCoder: encode / decode of R-CNN box deltas, written operation for operation as torchvision's det_utils.
 #include "nn/modeling/box_coder.h"
 
-namespace detlab::nn {
+namespace detlab {
 namespace {
 
 void check_boxes(const char* what, const at::Tensor& boxes) {
@@ -90,4 +90,4 @@ at::Tensor BoxCoder::decode(const at::Tensor& rel_codes, const std::vector<at::T
   return total > 0 ? pred.reshape({total, -1, 4}) : pred;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

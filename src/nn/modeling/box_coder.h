@@ -9,7 +9,7 @@
 #include <cmath>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// Largest log-scale delta decode() applies: boxes grow at most 1000/16 = 62.5x (Detectron's _DEFAULT_SCALE_CLAMP).
 inline const double kBboxXformClip = std::log(1000.0 / 16.0);
@@ -48,4 +48,4 @@ class BoxCoder {
   double bbox_xform_clip_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-namespace detlab::nn {
+namespace detlab {
 
 DefaultBoxOptions ssd300_default_boxes() {
   DefaultBoxOptions o;
@@ -108,4 +108,4 @@ torch::Tensor DefaultBoxGenerator::forward(const torch::Tensor& images,
   return boxes(grid, {images.size(2), images.size(3)}, images.options());
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

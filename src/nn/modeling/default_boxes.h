@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct DefaultBoxOptions {
   /// aspect_ratios[k]: the extra ratios r of feature map k; each adds two boxes (r and 1/r). The paper's set
@@ -63,4 +63,4 @@ class DefaultBoxGenerator {
   std::vector<torch::Tensor> wh_pairs_;  // per map: A x 2 (w, h) as fractions of the image, float32
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -9,7 +9,7 @@
 #include <limits>
 #include <numeric>
 
-namespace detlab::nn {
+namespace detlab {
 
 namespace {
 
@@ -122,4 +122,4 @@ std::pair<at::Tensor, at::Tensor> linear_sum_assignment(const at::Tensor& cost) 
   return {rows, cols};
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace detlab::nn {
+namespace detlab {
 
 /// A minimum-cost assignment: rows[k] is matched to cols[k]; rows ascending (scipy's linear_sum_assignment order).
 struct Assignment {
@@ -36,4 +36,4 @@ Assignment linear_sum_assignment(const std::vector<double>& cost, int64_t rows, 
 /// ensures: (row indices, column indices), int64 CPU tensors of length min(R, C), rows ascending.
 std::pair<at::Tensor, at::Tensor> linear_sum_assignment(const at::Tensor& cost);
 
-}  // namespace detlab::nn
+}  // namespace detlab

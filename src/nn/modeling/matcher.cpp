@@ -3,7 +3,7 @@
 // Matcher: torchvision det_utils.Matcher, the same tensor operations in C++.
 #include "nn/modeling/matcher.h"
 
-namespace detlab::nn {
+namespace detlab {
 
 Matcher::Matcher(MatcherOptions opts) : opts_(opts) {
   TORCH_CHECK(opts_.low_threshold <= opts_.high_threshold, "Matcher: low_threshold (", opts_.low_threshold,
@@ -31,4 +31,4 @@ at::Tensor Matcher::operator()(const at::Tensor& quality) const {
   return matches;
 }
 
-}  // namespace detlab::nn
+}  // namespace detlab

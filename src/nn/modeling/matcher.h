@@ -5,7 +5,7 @@
 
 #include <torch/types.h>
 
-namespace detlab::nn {
+namespace detlab {
 
 struct MatcherOptions {
   double high_threshold = 0.7;            // quality >= high: a match (RPN foreground IoU, Ren et al. 2015)
@@ -38,4 +38,4 @@ class Matcher {
   MatcherOptions opts_;
 };
 
-}  // namespace detlab::nn
+}  // namespace detlab

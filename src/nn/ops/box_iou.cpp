@@ -7,7 +7,7 @@
 
 #include "nn/ops/boxes.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 /// torchvision's _upcast: half/bfloat16 -> float, small integers -> int32; float, double, int32, int64 kept.
@@ -62,4 +62,4 @@ at::Tensor generalized_box_iou_generic(const at::Tensor& boxes1, const at::Tenso
   return iou - (areai - uni) / areai;
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

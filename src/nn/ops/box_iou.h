@@ -5,7 +5,7 @@
 
 #include <torch/types.h>
 
-namespace detlab::ops {
+namespace detlab {
 
 // Boxes are (x1, y1, x2, y2) with x1 <= x2, y1 <= y2 (continuous coordinates, no "+1").
 // Integer boxes are kept integer until the final division and half precision is upcast to float (torchvision's
@@ -32,4 +32,4 @@ inline at::Tensor generalized_box_iou(const at::Tensor& boxes1, const at::Tensor
                                                  : generalized_box_iou_generic(boxes1, boxes2);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

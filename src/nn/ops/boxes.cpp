@@ -3,7 +3,7 @@
 // Elementwise box utilities on tensors, written with torchvision's operations (any device, differentiable).
 #include "nn/ops/boxes.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 void check_last_dim(const char* op, const at::Tensor& boxes) {
@@ -58,4 +58,4 @@ at::Tensor box_convert(const at::Tensor& boxes, std::string_view in_fmt, std::st
   return at::stack({(e[0] + e[2]) / 2, (e[1] + e[3]) / 2, e[2] - e[0], e[3] - e[1]}, -1);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

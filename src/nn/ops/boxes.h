@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-namespace detlab::ops {
+namespace detlab {
 
 /// requires: boxes K x 4 (x1, y1, x2, y2).  ensures: K areas (x2 - x1) * (y2 - y1); half upcast to float.
 at::Tensor box_area(const at::Tensor& boxes);
@@ -23,4 +23,4 @@ at::Tensor remove_small_boxes(const at::Tensor& boxes, double min_size);
 /// requires: boxes ... x 4; formats among those three (else c10::Error).
 at::Tensor box_convert(const at::Tensor& boxes, std::string_view in_fmt, std::string_view out_fmt);
 
-}  // namespace detlab::ops
+}  // namespace detlab

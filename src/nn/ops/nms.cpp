@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 // IoU mask elements computed per block of rows (bytes of host memory per block); 16M = 16 MB.
@@ -91,4 +91,4 @@ at::Tensor batched_nms_generic(const at::Tensor& boxes, const at::Tensor& scores
   return nms_generic_impl(boxes, scores, idxs, iou_threshold);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

@@ -5,7 +5,7 @@
 
 #include <torch/types.h>
 
-namespace detlab::ops {
+namespace detlab {
 
 // Semantics shared by every function here (torchvision's): candidates are visited in decreasing score order (a
 // stable sort, so equal scores keep index order); a box is suppressed when its IoU with an already kept box is
@@ -47,4 +47,4 @@ void check_nms_args(const at::Tensor& boxes, const at::Tensor& scores, const at:
 /// x > threshold  <=>  x > nms_threshold_in(dtype, threshold), so comparisons can run in the boxes' dtype.
 double nms_threshold_in(at::ScalarType dtype, double threshold);
 
-}  // namespace detlab::ops
+}  // namespace detlab

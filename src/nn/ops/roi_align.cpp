@@ -11,7 +11,7 @@
 
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 // Elements gathered per chunk (values of K_chunk x samples x 4 taps x C); 16M floats = 64 MB.
@@ -123,4 +123,4 @@ at::Tensor roi_align_generic(const at::Tensor& input, const at::Tensor& rois, co
   return at::cat(outputs, 0).contiguous();
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

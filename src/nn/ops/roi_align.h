@@ -7,7 +7,7 @@
 
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 
 struct RoiAlignOptions {
   int64_t output_height = 7;  // Faster R-CNN box head input (torchvision MultiScaleRoIAlign output_size=7)
@@ -35,4 +35,4 @@ inline at::Tensor roi_align(const at::Tensor& input, const at::Tensor& rois, con
   return roi_align_generic(input, rois, opts);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

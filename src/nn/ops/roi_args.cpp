@@ -3,7 +3,7 @@
 // Argument checks shared by the RoI ops (roi_align, roi_pool) and their backends.
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 
 void check_roi_op_args(const char* op, const at::Tensor& input, const at::Tensor& rois, int64_t output_height,
                        int64_t output_width) {
@@ -36,4 +36,4 @@ void check_roi_batch_indices(const char* op, const at::Tensor& rois, int64_t bat
               "), got [", lo, ", ", hi, "]");
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

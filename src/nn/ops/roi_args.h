@@ -5,7 +5,7 @@
 
 #include <torch/types.h>
 
-namespace detlab::ops {
+namespace detlab {
 
 /// Memory layout a CPU RoI kernel reads the feature map in. kAuto converts to channels-last when the RoIs read
 /// more points than the map holds (the conversion then pays for itself: the inner loops run over contiguous
@@ -24,4 +24,4 @@ void check_roi_op_args(const char* op, const at::Tensor& input, const at::Tensor
 /// paths rely on index_select's own bounds check to avoid a device sync).
 void check_roi_batch_indices(const char* op, const at::Tensor& rois, int64_t batch_size);
 
-}  // namespace detlab::ops
+}  // namespace detlab

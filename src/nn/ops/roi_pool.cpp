@@ -13,7 +13,7 @@
 
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 // Elements gathered per chunk (K_chunk x padded bin cells x C); 16M floats = 64 MB.
@@ -85,4 +85,4 @@ at::Tensor roi_pool_generic(const at::Tensor& input, const at::Tensor& rois, con
   return at::cat(outputs, 0).contiguous();
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

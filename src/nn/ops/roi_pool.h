@@ -9,7 +9,7 @@
 
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 
 struct RoiPoolOptions {
   int64_t output_height = 7;  // Fast R-CNN pools VGG16 conv5_3 to 7x7 (the fc6 input size)
@@ -40,4 +40,4 @@ inline at::Tensor roi_pool(const at::Tensor& input, const at::Tensor& rois, cons
   return roi_pool_generic(input, rois, opts);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

@@ -14,7 +14,7 @@
 #include "nn/ops/box_iou.h"
 #include "nn/ops/cpu/vectorize.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 // Output elements per parallel task: large enough to amortise task start-up (~a few microseconds).
@@ -112,4 +112,4 @@ at::Tensor generalized_box_iou_cpu(const at::Tensor& boxes1, const at::Tensor& b
   return pairwise<true>(boxes1, boxes2);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

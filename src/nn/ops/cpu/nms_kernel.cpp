@@ -20,7 +20,7 @@
 #include "nn/ops/cpu/vectorize.h"
 #include "nn/ops/nms.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 /// Candidates in score order, structure of arrays (the IoU loop vectorises over them).
@@ -194,4 +194,4 @@ at::Tensor batched_nms_cpu(const at::Tensor& boxes, const at::Tensor& scores, co
   return ranks_to_indices(kept_ranks, order);
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

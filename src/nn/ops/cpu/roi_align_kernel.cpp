@@ -21,7 +21,7 @@
 #include "nn/ops/roi_align.h"
 #include "nn/ops/roi_args.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 /// The four bilinear taps of one sample point: offsets into an H x W plane (in pixels) and weights.
@@ -345,4 +345,4 @@ at::Tensor roi_align_cpu(const at::Tensor& input, const at::Tensor& rois, const 
   return RoiAlignFunction::apply(input, rois, opts, layout)[0];
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

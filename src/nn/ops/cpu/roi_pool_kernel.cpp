@@ -22,7 +22,7 @@
 #include "nn/ops/roi_args.h"
 #include "nn/ops/roi_pool.h"
 
-namespace detlab::ops {
+namespace detlab {
 namespace {
 
 struct PoolBin {
@@ -226,4 +226,4 @@ at::Tensor roi_pool_cpu(const at::Tensor& input, const at::Tensor& rois, const R
   return RoiPoolFunction::apply(input, rois, opts)[0];
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab

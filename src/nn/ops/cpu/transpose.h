@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
-namespace detlab::ops {
+namespace detlab {
 
 /// dst[c * rows + r] = src[r * cols + c] for a rows x cols row-major src. Writing the transposed element by
 /// element strides through dst and stalls on the stores; 16 x 16 tiles keep both sides' cache lines in L1.
@@ -23,4 +23,4 @@ inline void transpose_to(const S* src, int64_t rows, int64_t cols, S* dst) {
   }
 }
 
-}  // namespace detlab::ops
+}  // namespace detlab
