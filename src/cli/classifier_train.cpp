@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "detectors/crop_classifier.h"
 #include "nn/backbones/make_backbone.h"
+#include "pipeline/registries.h"
 #include "tensor/runtime.h"
 
 namespace detlab::cli {
@@ -25,6 +26,8 @@ std::unique_ptr<CropClassifier> build_classifier(const RunConfig& rc) {
 }
 
 int train_classifier(const RunConfig& rc, const CommonOptions& common, const std::string& out, bool evaluate) {
+  // Before the build: LibTorch seeds its generator nondeterministically, and the build draws the initial weights.
+  seed_component_init(common.seed);
   std::unique_ptr<CropClassifier> c = build_classifier(rc);
   const Dataset train = split_of(rc, "train");
   if (train.images.empty()) throw InputError(rc.file.string(), "dataset.train", "the training split is empty");

@@ -37,11 +37,14 @@ struct Subject {
   }
 };
 
-/// Loads the model folder with its config (MODEL/config.yaml unless given); InputError for a staged pipeline.
+/// Loads the model folder with its config (MODEL/config.yaml unless given); InputError when it holds nothing
+/// to explain (visualize_subject.cpp).
 Subject load_subject(const std::string& model_dir, std::string config, const CommonOptions& common);
 
 /// The subject's DETR network, or nullptr when it is not a DETR.
 Detr* detr_of(Subject& s);
+/// A DETR subject's class names.  requires: detr_of(s) != nullptr.
+const std::vector<std::string>& detr_classes(Subject& s);
 
 /// The first n images of d (n <= 0: all).
 std::vector<int> first_n(const Dataset& d, int n);

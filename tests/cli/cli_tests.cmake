@@ -129,3 +129,11 @@ add_test(NAME faults_output
 set_tests_properties(faults_output PROPERTIES TIMEOUT 600
   PASS_REGULAR_EXPRESSION "all output fault checks passed" FAIL_REGULAR_EXPRESSION "FAIL "
   SKIP_REGULAR_EXPRESSION "DETLAB_SKIPPED:")
+
+# Determinism: every shipped BCCD config trained twice with one seed (briefly, on a few BCCD images) gives
+# byte-identical model files and identical metrics (tests/faults/determinism.py).
+add_test(NAME faults_determinism
+  COMMAND ${DETLAB_PYTHON} ${PROJECT_SOURCE_DIR}/tests/faults/determinism.py $<TARGET_FILE:detlab>
+          ${CMAKE_BINARY_DIR}/tests/determinism
+  WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(faults_determinism PROPERTIES TIMEOUT 1200)

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) detlab contributors
+# The shipped BCCD configs trained briefly on a few BCCD images (tests/viz/every_family.py,
+# tests/faults/determinism.py): what each needs to train in seconds, and a tiny VOC folder over the shipped images.
+import os
+
+# Configs that train no model, with the reason.
+NOT_MODELS = {
+    "base.yaml": "the data set and evaluation every BCCD config inherits",
+    "compare.yaml": "a comparison spec (detlab compare) over the other configs",
+    "selective_search_fast.yaml": "selective search alone (eval-proposals)",
+    "selective_search_quality.yaml": "selective search alone (eval-proposals)",
+    "selective_search_cached.yaml": "selective search alone (eval-proposals)",
+}
+
+# A few optimizer steps each; low score thresholds so that a barely trained model still has a detection #0.
+DEEP_STEPS = ["detector.train.iterations=3", "detector.train.warmup_iters=0", "detector.train.batch_size=2",
+              "detector.train.log_every=1", "detector.train.checkpoint_every=1000"]
+BRIEF = {
+    "classifier.yaml": ["classifier.train.epochs=1", "classifier.crop.per_class=8", "classifier.train.batch_size=8",
+                        "classifier.train.loader.workers=0"],
+    "hog_svm.yaml": ["detector.classifier.mining.rounds=0", "detector.postprocess.score_thresh=0"],
+    "dlib_fhog.yaml": ["detector.max_images=4", "detector.adjust_threshold=-10", "detector.postprocess.score_thresh=0"],
+    "rcnn.yaml": DEEP_STEPS + ["detector.classifier.mining.rounds=0", "detector.postprocess.score_thresh=0"],
+    "fast_rcnn.yaml": DEEP_STEPS + ["detector.postprocess.score_thresh=0"],
+    "faster_rcnn.yaml": DEEP_STEPS + ["detector.postprocess.score_thresh=0"],
+    "retinanet.yaml": DEEP_STEPS + ["detector.postprocess.score_thresh=0"],
+    "ssd.yaml": DEEP_STEPS + ["detector.postprocess.score_thresh=0"],
+    "ssdlite.yaml": DEEP_STEPS + ["detector.postprocess.score_thresh=0"],
+    "yolo.yaml": DEEP_STEPS,
+    "yolo_paper.yaml": DEEP_STEPS + ["detector.train.milestones=[1,2]"],
+    "detr.yaml": DEEP_STEPS,
+}
+
+
+def tiny_bccd(repo, work):
+    """A VOC folder over the shipped BCCD images: 6 training, 2 validation and 2 test images."""
+    root = os.path.join(work, "bccd_tiny")
+    main = os.path.join(root, "ImageSets", "Main")
+    os.makedirs(main, exist_ok=True)
+    for sub in ("JPEGImages", "Annotations"):
+        link = os.path.join(root, sub)
+        if not os.path.exists(link):
+            os.symlink(os.path.join(repo, "datasets", "bccd", sub), link)
+    for split, n in (("train", 6), ("val", 2), ("test", 2)):
+        with open(os.path.join(repo, "datasets", "bccd", "ImageSets", "Main", split + ".txt")) as fh:
+            names = [line.strip() for line in fh if line.strip()][:n]
+        with open(os.path.join(main, split + ".txt"), "w") as fh:
+            fh.write("\n".join(names) + "\n")
+    return root
