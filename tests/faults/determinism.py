@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from bccd_brief import BRIEF, NOT_MODELS, tiny_bccd  # noqa: E402
+from bccd_brief import BRIEF, NOT_MODELS, report, tiny_bccd  # noqa: E402
 
 
 def without_times(path, data):
@@ -89,13 +89,7 @@ def main():
         if differ:
             failures.append("%s: the two runs differ in %s" % (name, ", ".join(differ)))
         rows.append((name, "%d files" % len(a), "identical" if not differ else "DIFFER: " + ", ".join(differ)))
-    print("| config | compared | result |\n|---|---|---|")
-    for r in rows:
-        print("| %s |" % " | ".join(r))
-    for f in failures:
-        print("FAILED: " + f)
-    print("%d configs trained twice, %d failures" % (len(rows), len(failures)))
-    return 1 if failures else 0
+    return report(("config", "compared", "result"), rows, failures, "%d configs trained twice" % len(rows))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,22 @@ float sample(const torch::Tensor& img, double y, double x) {
                             ly * lx * at(y1, x1));
 }
 
+/// One 96 x 96 synthetic image (the stages' input).
+Image synthetic_image() {
+  SyntheticOptions o;
+  o.num_images = 1;
+  o.width = o.height = 96;
+  const Dataset ds = make_synthetic(o);
+  return Image{ds.images[0].name, ds.load_image(0)};
+}
+
+BuildContext build_context() {
+  BuildContext b;
+  b.registries = &builtin_registries();
+  b.class_names = {"a", "b"};
+  return b;
+}
+
 }  // namespace
 
 TEST_CASE("cnn_crop warp: a box dilated by its context, resampled at output pixel centres", "[features][cnn_crop]") {
@@ -63,16 +79,10 @@ TEST_CASE("cnn_crop warp: a box dilated by its context, resampled at output pixe
 
 TEST_CASE("cnn_crop stage: one D-vector per box from the full-resolution image", "[features][cnn_crop]") {
   torch::manual_seed(2);
-  BuildContext b;
-  b.registries = &builtin_registries();
-  b.class_names = {"a", "b"};
+  BuildContext b = build_context();
   auto stage = builtin_registries().features.build(Config::parse("{type: cnn_crop, size: 32, context: 2}"), b);
   CHECK(b.region_shape == std::vector<int64_t>{128});  // small_resnet's layer4 channels
-  SyntheticOptions o;
-  o.num_images = 1;
-  o.width = o.height = 96;
-  const Dataset ds = make_synthetic(o);
-  const Image img{ds.images[0].name, ds.load_image(0)};
+  const Image img = synthetic_image();
   ImageContext ctx;
   ctx.image = &img;
   const Proposals p = {{{10.f, 10.f, 50.f, 40.f}, 1.f}, {{0.f, 0.f, 96.f, 96.f}, 1.f}, {{10.f, 10.f, 50.f, 40.f}, 0.f}};
@@ -94,17 +104,11 @@ TEST_CASE("cnn_crop stage: one D-vector per box from the full-resolution image",
 TEST_CASE("cnn_crop cell evidence: the crop map's cells add up to the linear score of the averaged vector",
           "[features][cnn_crop][evidence]") {
   torch::manual_seed(3);
-  BuildContext b;
-  b.registries = &builtin_registries();
-  b.class_names = {"a", "b"};
+  BuildContext b = build_context();
   auto stage = builtin_registries().features.build(Config::parse("{type: cnn_crop, size: 64, context: 4}"), b);
   auto* cells = dynamic_cast<CellDecomposable*>(stage.get());
   REQUIRE(cells != nullptr);
-  SyntheticOptions o;
-  o.num_images = 1;
-  o.width = o.height = 96;
-  const Dataset ds = make_synthetic(o);
-  const Image img{ds.images[0].name, ds.load_image(0)};
+  const Image img = synthetic_image();
   ImageContext ctx;
   ctx.image = &img;
   const Proposal p{{10.f, 12.f, 58.f, 44.f}, 1.f};

@@ -3,6 +3,7 @@
 # The shipped BCCD configs trained briefly on a few BCCD images (tests/viz/every_family.py,
 # tests/faults/determinism.py): what each needs to train in seconds, and a tiny VOC folder over the shipped images.
 import os
+import sys
 
 # Configs that train no model, with the reason.
 NOT_MODELS = {
@@ -48,3 +49,15 @@ def tiny_bccd(repo, work):
         with open(os.path.join(main, split + ".txt"), "w") as fh:
             fh.write("\n".join(names) + "\n")
     return root
+
+
+def report(header, rows, failures, summary):
+    """Prints the markdown table, each failure, a summary line; returns the exit code (1 on any failure)."""
+    print("| %s |\n|%s" % (" | ".join(header), "---|" * len(header)))
+    for r in rows:
+        print("| %s |" % " | ".join(r))
+    for f in failures:
+        print("FAILED: " + f)
+    print("%s, %d failures" % (summary, len(failures)))
+    sys.stdout.flush()
+    return 1 if failures else 0

@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from bccd_brief import BRIEF, NOT_MODELS, tiny_bccd  # noqa: E402
+from bccd_brief import BRIEF, NOT_MODELS, report, tiny_bccd  # noqa: E402
 
 
 def run(cmd):
@@ -80,13 +80,7 @@ def main():
                 failures.append("%s: visualize %s: %s" % (name, method, problem))
             results.append("ok %.1f s" % vsecs if not problem else "FAILED")
         rows.append((name, "%.1f s" % secs, results[0], results[1]))
-    print("| config | training | grad-cam | occlusion |\n|---|---|---|---|")
-    for r in rows:
-        print("| %s |" % " | ".join(r))
-    for f in failures:
-        print("FAILED: " + f)
-    print("%d configs, %d failures" % (len(configs), len(failures)))
-    return 1 if failures else 0
+    return report(("config", "training", "grad-cam", "occlusion"), rows, failures, "%d configs" % len(configs))
 
 
 if __name__ == "__main__":
