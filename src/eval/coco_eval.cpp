@@ -161,7 +161,7 @@ class ImageMatcher {
         for (size_t d = 0; d < D; ++d) {
           double best = thr;
           int m = -1;
-          const double* row = &ious[d * G];
+          const double* row = ious.data() + d * G;  // no &ious[...]: G may be 0 (an image without ground truth)
           for (size_t j = 0; j < G; ++j) {
             if (matched[j] && !sorted_crowd[j]) continue;  // taken, and not a crowd region
             if (m > -1 && !sorted_ignore[m] && sorted_ignore[j]) break;  // real match found; only ignored gt left
@@ -240,7 +240,7 @@ void accumulate_category(const CocoMatches& mt, int k, CocoEvalResult& r) {
     if (npig == 0) continue;  // stays -1, as pycocotools
     const double n_gt = static_cast<double>(npig);
     for (size_t t = 0; t < T; ++t) {
-      const uint8_t* st = &c.state[(a * T + t) * D];
+      const uint8_t* st = c.state.data() + (a * T + t) * D;  // D may be 0: no &state[...]
       for (size_t i = 0; i < D; ++i) state[i] = st[order[i]];
       for (size_t m = 0; m < M; ++m) {
         const int32_t max_det = o.max_dets[m];

@@ -157,7 +157,7 @@ class TideRun {
     std::vector<int> used(P, 0);
     std::vector<double> buffer = cls_iou;
     for (size_t p = 0; p < P && G > 0; ++p) {
-      const double* row = &buffer[p * G];
+      const double* row = buffer.data() + p * G;  // G may be 0: no &buffer[...]
       const size_t g = std::max_element(row, row + G) - row;  // np.argmax: first maximum
       if (row[g] >= opts_.pos_threshold) {
         used[p] = 1;
@@ -189,8 +189,8 @@ class TideRun {
         errors_.push_back(e);
         continue;
       }
-      const double* ci = &cls_iou[p * G];
-      const double* ai = &iou[p * G];
+      const double* ci = cls_iou.data() + p * G;  // G may be 0
+      const double* ai = iou.data() + p * G;
       auto [gl, vl] = argmax([&](size_t g) { return ci[g]; });
       if (opts_.background_threshold <= vl && vl <= opts_.pos_threshold) {
         add_matched_error(e, TideError::kLoc, g0 + static_cast<int>(gl));

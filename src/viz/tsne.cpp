@@ -35,7 +35,7 @@ void attraction_dense(const std::vector<double>& p, const std::vector<double>& y
     for (int64_t i = begin; i < end; ++i) {
       double fx = 0, fy = 0;
       const double yi0 = y[2 * i], yi1 = y[2 * i + 1];
-      const double* row = &p[static_cast<size_t>(i * n)];
+      const double* row = p.data() + static_cast<size_t>(i * n);
       for (int64_t j = 0; j < n; ++j) {
         const double dx = yi0 - y[2 * j], dy = yi1 - y[2 * j + 1];
         const double m = row[j] * p_scale / (1.0 + dx * dx + dy * dy);
