@@ -51,6 +51,20 @@ Box proposal_box(const ExplainedDetection& d) {  // image pixels (the host path'
   return Box{p[0][0].item<float>(), p[0][1].item<float>(), p[0][2].item<float>(), p[0][3].item<float>()};
 }
 
+/// A detector's detections (original-image pixels) as the network-input tensors DetectionExplainer::explain reads.
+NetDetections network_detections(const Detections& dets, const ImageMeta& meta) {
+  const auto n = static_cast<int64_t>(dets.size());
+  torch::Tensor boxes = torch::empty({n, 4}, torch::kFloat), scores = torch::empty({n}, torch::kFloat);
+  torch::Tensor labels = torch::empty({n}, torch::kLong);
+  for (int64_t k = 0; k < n; ++k) {
+    const Detection& d = dets[static_cast<size_t>(k)];
+    boxes[k] = torch::tensor({d.box.x1, d.box.y1, d.box.x2, d.box.y2});
+    scores[k] = d.score;
+    labels[k] = static_cast<int64_t>(d.label);
+  }
+  return {to_network(boxes, meta), scores, labels};
+}
+
 /// Grad-CAM of a region explainer: the cells' evidence as a map over the input.
 Heatmap region_heatmap(const cv::Mat& cells, const Box& grid, const torch::Tensor& input, const ExplainedDetection& d) {
   Heatmap h;
@@ -163,19 +177,8 @@ class StagedExplainer : public DetectionExplainer {
       }
       source.push_back(best_i);
     }
-    NetDetections net;
-    torch::Tensor image_boxes = torch::empty({static_cast<int64_t>(dets.size()), 4}, torch::kFloat);
-    for (size_t k = 0; k < dets.size(); ++k)
-      image_boxes[static_cast<int64_t>(k)] = torch::tensor({dets[k].box.x1, dets[k].box.y1, dets[k].box.x2, dets[k].box.y2});
-    net.boxes = to_network(image_boxes, in.meta);
-    net.scores = torch::empty({static_cast<int64_t>(dets.size())}, torch::kFloat);
-    net.labels = torch::empty({static_cast<int64_t>(dets.size())}, torch::kLong);
-    for (size_t k = 0; k < dets.size(); ++k) {
-      net.scores[static_cast<int64_t>(k)] = dets[k].score;
-      net.labels[static_cast<int64_t>(k)] = static_cast<int64_t>(dets[k].label);
-    }
     size_t next = 0;
-    return explain(net, in.meta, [](int64_t column) { return static_cast<int>(column); },
+    return explain(network_detections(dets, in.meta), in.meta, [](int64_t column) { return static_cast<int>(column); },
                    [&](ExplainedDetection& d, int64_t) {
                      const int64_t i = source.at(next++);
                      const Box& p = proposals[static_cast<size_t>(i)].box;
@@ -279,18 +282,7 @@ class FhogExplainer : public DetectionExplainer {
 
   std::vector<ExplainedDetection> detections(const ModelInput& in) override {
     const Detections dets = detector_.detect(Image{"explained", in.bgr});
-    NetDetections net;
-    net.boxes = torch::empty({static_cast<int64_t>(dets.size()), 4}, torch::kFloat);
-    net.scores = torch::empty({static_cast<int64_t>(dets.size())}, torch::kFloat);
-    net.labels = torch::empty({static_cast<int64_t>(dets.size())}, torch::kLong);
-    for (size_t k = 0; k < dets.size(); ++k) {
-      const auto i = static_cast<int64_t>(k);
-      net.boxes[i] = torch::tensor({dets[k].box.x1, dets[k].box.y1, dets[k].box.x2, dets[k].box.y2});
-      net.scores[i] = dets[k].score;
-      net.labels[i] = static_cast<int64_t>(dets[k].label);
-    }
-    net.boxes = to_network(net.boxes, in.meta);
-    return explain(net, in.meta, [](int64_t column) { return static_cast<int>(column); },
+    return explain(network_detections(dets, in.meta), in.meta, [](int64_t column) { return static_cast<int>(column); },
                    [&](ExplainedDetection& d, int64_t) {
                      d.proposal = torch::tensor({{d.box.x1, d.box.y1, d.box.x2, d.box.y2}});  // the window, held
                    });

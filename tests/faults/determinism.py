@@ -11,12 +11,10 @@ import glob
 import io
 import json
 import os
-import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from bccd_brief import BRIEF, NOT_MODELS, report, tiny_bccd  # noqa: E402
+from bccd_brief import configs, prepare, report, train_briefly  # noqa: E402
 
 
 def without_times(path, data):
@@ -55,30 +53,17 @@ def files_of(folder):
 
 
 def main():
-    detlab = os.path.abspath(sys.argv[1])
-    repo = os.getcwd()
-    work = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "determinism")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    data = tiny_bccd(repo, work)
+    detlab, repo, work, data = prepare("determinism")
     failures, rows = [], []
-    for config in sorted(glob.glob(os.path.join(repo, "experiments", "bccd", "*.yaml"))):
-        name = os.path.basename(config)
-        if name in NOT_MODELS:
-            continue
-        if name not in BRIEF:
-            failures.append("%s: a new BCCD config; add its brief training to tests/support/bccd_brief.py" % name)
+    for name, config, no_model in configs(repo, failures):
+        if no_model:
             continue
         runs = []
         for k in ("a", "b"):
             out = os.path.join(work, name[:-5] + "_" + k)
-            cmd = [detlab, "train", config, "--out", out, "--eval", "--seed", "3", "--threads", "2", "-q",
-                   "--set", "dataset.path=" + data]
-            for s in BRIEF[name]:
-                cmd += ["--set", s]
-            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            if p.returncode != 0:
-                failures.append("%s: train exit %d\n%s" % (name, p.returncode, p.stdout[-2000:]))
+            rc, log, _ = train_briefly(detlab, config, out, data, ("--eval", "--seed", "3"))
+            if rc != 0:
+                failures.append("%s: train exit %d\n%s" % (name, rc, log[-2000:]))
                 break
             runs.append(files_of(out))
         if len(runs) < 2:

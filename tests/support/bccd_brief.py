@@ -2,8 +2,12 @@
 # Copyright (c) detlab contributors
 # The shipped BCCD configs trained briefly on a few BCCD images (tests/viz/every_family.py,
 # tests/faults/determinism.py): what each needs to train in seconds, and a tiny VOC folder over the shipped images.
+import glob
 import os
+import shutil
+import subprocess
 import sys
+import time
 
 # Configs that train no model, with the reason.
 NOT_MODELS = {
@@ -61,3 +65,42 @@ def report(header, rows, failures, summary):
     print("%s, %d failures" % (summary, len(failures)))
     sys.stdout.flush()
     return 1 if failures else 0
+
+
+def prepare(default_work):
+    """detlab (argv[1]), the repository (the working folder), an emptied work folder (argv[2], else
+    default_work) and the tiny BCCD inside it."""
+    detlab = os.path.abspath(sys.argv[1])
+    repo = os.getcwd()
+    work = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else default_work)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    return detlab, repo, work, tiny_bccd(repo, work)
+
+
+def configs(repo, failures):
+    """(name, path, reason) of every experiments/bccd config: reason is NOT_MODELS' for a config that trains no
+    model, None for a model config. A config without a BRIEF entry is a failure and left out."""
+    for path in sorted(glob.glob(os.path.join(repo, "experiments", "bccd", "*.yaml"))):
+        name = os.path.basename(path)
+        if name in NOT_MODELS:
+            yield name, path, NOT_MODELS[name]
+        elif name not in BRIEF:
+            failures.append("%s: a new BCCD config; add its brief training to tests/support/bccd_brief.py" % name)
+        else:
+            yield name, path, None
+
+
+def run(cmd):
+    """(exit code, stdout and stderr, wall seconds)."""
+    start = time.time()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return p.returncode, p.stdout, time.time() - start
+
+
+def train_briefly(detlab, config, out, data, extra=()):
+    """detlab train CONFIG on the tiny BCCD with the config's BRIEF settings; returns run()'s triple."""
+    cmd = [detlab, "train", config, "--out", out, "--threads", "2", "-q", "--set", "dataset.path=" + data]
+    for s in BRIEF[os.path.basename(config)]:
+        cmd += ["--set", s]
+    return run(cmd + list(extra))

@@ -10,19 +10,10 @@ import glob
 import json
 import math
 import os
-import shutil
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
-from bccd_brief import BRIEF, NOT_MODELS, report, tiny_bccd  # noqa: E402
-
-
-def run(cmd):
-    start = time.time()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return p.returncode, p.stdout, time.time() - start
+from bccd_brief import configs, prepare, report, run, train_briefly  # noqa: E402
 
 
 def check_outputs(folder, method):
@@ -44,27 +35,14 @@ def check_outputs(folder, method):
 
 
 def main():
-    detlab = os.path.abspath(sys.argv[1])
-    repo = os.getcwd()
-    work = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else "every_family")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    data = tiny_bccd(repo, work)
-    configs = sorted(glob.glob(os.path.join(repo, "experiments", "bccd", "*.yaml")))
+    detlab, repo, work, data = prepare("every_family")
     failures, rows = [], []
-    for config in configs:
-        name = os.path.basename(config)
-        if name in NOT_MODELS:
-            rows.append((name, "-", "-", "no model: " + NOT_MODELS[name]))
-            continue
-        if name not in BRIEF:
-            failures.append("%s: a new BCCD config; add its brief training to tests/viz/every_family.py" % name)
+    for name, config, no_model in configs(repo, failures):
+        if no_model:
+            rows.append((name, "-", "-", "no model: " + no_model))
             continue
         model = os.path.join(work, name[:-5])
-        sets = ["--set", "dataset.path=" + data]
-        for s in BRIEF[name]:
-            sets += ["--set", s]
-        rc, out, secs = run([detlab, "train", config, "--out", model, "--threads", "2", "-q"] + sets)
+        rc, out, secs = train_briefly(detlab, config, model, data)
         if rc != 0:
             failures.append("%s: train exit %d\n%s" % (name, rc, out[-2000:]))
             rows.append((name, "train failed", "", ""))
@@ -80,7 +58,7 @@ def main():
                 failures.append("%s: visualize %s: %s" % (name, method, problem))
             results.append("ok %.1f s" % vsecs if not problem else "FAILED")
         rows.append((name, "%.1f s" % secs, results[0], results[1]))
-    return report(("config", "training", "grad-cam", "occlusion"), rows, failures, "%d configs" % len(configs))
+    return report(("config", "training", "grad-cam", "occlusion"), rows, failures, "%d configs" % len(rows))
 
 
 if __name__ == "__main__":
